@@ -1,0 +1,151 @@
+"""Fields and nested schemas shared by every collection: slugs, citations, partial dates."""
+
+import calendar
+import datetime as dt
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+    validates_schema,
+)
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
+MAX_TEXT = 20_000
+
+
+class StrictSchema(Schema):
+    """Unknown fields are errors, and the OpenAPI description says so (additionalProperties: false)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def Slug(**kwargs) -> fields.Str:
+    """A readable id: lowercase words joined by hyphens, at most 80 characters."""
+    return fields.Str(validate=[validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)], **kwargs)
+
+
+def Reference(collection: str, **kwargs) -> fields.Str:
+    """The id of a record in another collection; the loader and writes check that it exists."""
+    kwargs.setdefault("metadata", {})["references"] = collection
+    return Slug(**kwargs)
+
+
+def References(collection: str, **kwargs) -> fields.List:
+    """A list of ids of records in another collection."""
+    kwargs.setdefault("load_default", list)
+    return fields.List(Reference(collection), metadata={"references": collection}, **kwargs)
+
+
+def Text(max_length: int = MAX_TEXT, min_length: int = 0, **kwargs) -> fields.Str:
+    """Free text with a size limit."""
+    return fields.Str(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+def Enum(choices, **kwargs) -> fields.Str:
+    """A string from a controlled vocabulary."""
+    return fields.Str(validate=validate.OneOf(choices), **kwargs)
+
+
+def OptionalText(max_length: int = MAX_TEXT) -> fields.Str:
+    """Text that may be null or left out."""
+    return Text(max_length, allow_none=True, load_default=None)
+
+
+class CitationSchema(StrictSchema):
+    """A span of a source: the verbatim quote and its character offsets (end exclusive)."""
+
+    source_id = Reference("sources", required=True)
+    start = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
+    end = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+    quote = Text(min_length=1, required=True)
+    url = fields.Str(dump_only=True, metadata={"description": "The span in the source viewer."})
+
+    @validates_schema
+    def end_after_start(self, data, **kwargs):
+        if data["end"] <= data["start"]:
+            raise ValidationError("end must be greater than start.", "end")
+        if data["end"] - data["start"] != len(data["quote"]):
+            raise ValidationError("end - start must equal the length of the quote.", "quote")
+
+
+def date_bounds(value: str) -> tuple[str, str]:
+    """The first and last calendar day a partial ISO date covers."""
+    parts = [int(p) for p in value.split("-")]
+    year, month, day = parts + [None] * (3 - len(parts))
+    if month is None:
+        return f"{year:04d}-01-01", f"{year:04d}-12-31"
+    if day is None:
+        last = calendar.monthrange(year, month)[1]
+        return f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{last:02d}"
+    return (value, value)
+
+
+class PartialDateSchema(StrictSchema):
+    """A date as exact as the source allows, with the source's own words."""
+
+    date = fields.Str(
+        required=True,
+        allow_none=True,
+        validate=validate.Regexp(PARTIAL_DATE_PATTERN),
+        metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD; null when the source gives none."},
+    )
+    precision = fields.Str(required=True, allow_none=True, validate=validate.OneOf(["year", "month", "day"]))
+    text = OptionalText(500)
+    basis = OptionalText(1000)
+    earliest = fields.Str(dump_only=True, allow_none=True)
+    latest = fields.Str(dump_only=True, allow_none=True)
+
+    @validates_schema
+    def precision_matches_date(self, data, **kwargs):
+        value, precision = data.get("date"), data.get("precision")
+        if value is None:
+            if precision is not None:
+                raise ValidationError("precision must be null when date is null.", "precision")
+            return
+        if precision != PRECISION_BY_LENGTH[len(value)]:
+            raise ValidationError(f"{value!r} has {PRECISION_BY_LENGTH[len(value)]} precision.", "precision")
+        try:
+            for bound in date_bounds(value):
+                dt.date.fromisoformat(bound)
+        except ValueError:
+            raise ValidationError("Not a calendar date.", "date") from None
+
+
+def is_partial_date(field: fields.Field) -> bool:
+    return isinstance(field, fields.Nested) and field.nested is PartialDateSchema
+
+
+def PartialDate(**kwargs) -> fields.Nested:
+    return fields.Nested(PartialDateSchema, **kwargs)
+
+
+class RecordSchema(StrictSchema):
+    """Fields every curated record has: a slug id, its citations, a curator's note, timestamps."""
+
+    id = Slug(required=True)
+    citations = fields.List(
+        fields.Nested(CitationSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    notes = OptionalText()
+    created_at = fields.Str(dump_only=True)
+    updated_at = fields.Str(dump_only=True)
+    links = fields.Dict(
+        keys=fields.Str(),
+        dump_only=True,
+        metadata={"description": "URLs of this record and of the records it refers to."},
+    )
+
+    @post_dump
+    def provenance_last(self, data, **kwargs):
+        # The record's own fields read first; where it came from follows.
+        for key in ("citations", "notes", "created_at", "updated_at", "links"):
+            if key in data:
+                data[key] = data.pop(key)
+        return data

@@ -1,0 +1,141 @@
+"""Build the SQLite database from the seed files, validating every record on the way in.
+
+Loading stops at the first file with a problem and names the file, the record and the field.
+"""
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+import yaml
+from marshmallow import ValidationError
+
+from api.collections import COLLECTIONS
+from api.db import connect, create_tables
+from api.provenance import citation_problems, flatten_errors, reference_problems
+from api.rows import to_row
+
+SEED_DIR = Path(__file__).parent
+# Sources first: every other record's citations are checked against their text.
+LOAD_ORDER = [
+    "sources",
+    "organizations",
+    "officials",
+    "warrants",
+    "sanctions",
+    "events",
+    "statements",
+]
+
+
+class SeedError(Exception):
+    """A seed record that cannot be loaded: which file, which record, which field, and why."""
+
+    def __init__(self, file: Path, record: str, problems: dict[str, str]):
+        self.file, self.record, self.problems = file, record, problems
+        details = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        super().__init__(f"{file}: record {record}: {details}")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_yaml_records(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        records = yaml.safe_load(f) or []
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise SeedError(path, "(file)", {"_file": "Expected a YAML list of mappings."})
+    return records
+
+
+def load_sources(seed_dir: Path) -> list[dict]:
+    """Source records with their text read from the file each names, checked against its sha256."""
+    path = seed_dir / "data" / "sources.yaml"
+    loaded = []
+    for i, raw in enumerate(read_yaml_records(path)):
+        raw = dict(raw)
+        name = raw.get("id", f"#{i}")
+        file, expected = raw.pop("file", None), raw.pop("sha256", None)
+        if not file:
+            raise SeedError(path, name, {"file": "Missing the file holding the source text."})
+        text = (seed_dir / "sources" / Path(file).name).read_text(encoding="utf-8")
+        if sha256_hex(text) != expected:
+            raise SeedError(path, name, {"sha256": f"Does not match {file} ({sha256_hex(text)})."})
+        raw["text"] = text
+        loaded.append(validated("sources", raw, path, name))
+    return loaded
+
+
+def validated(collection_name: str, raw: dict, path: Path, name: str) -> dict:
+    try:
+        return COLLECTIONS[collection_name].schema.load(raw)
+    except ValidationError as error:
+        raise SeedError(path, name, flatten_errors(error.messages)) from None
+
+
+def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
+    """Every seed record, validated by the API's schemas, citations and references checked."""
+    records = {"sources": load_sources(seed_dir)}
+    texts = {source["id"]: source["text"] for source in records["sources"]}
+    for name in LOAD_ORDER[1:]:
+        path = seed_dir / "data" / f"{name}.yaml"
+        records[name] = []
+        seen = set()
+        for i, raw in enumerate(read_yaml_records(path)):
+            label = str(raw.get("id", f"#{i}"))
+            record = validated(name, raw, path, label)
+            if record["id"] in seen:
+                raise SeedError(path, label, {"id": "Duplicate id."})
+            seen.add(record["id"])
+            problems = citation_problems(record, texts)
+            if problems:
+                raise SeedError(path, label, problems)
+            records[name].append(record)
+    ids = {name: {r["id"] for r in rs} for name, rs in records.items()}
+    for name in LOAD_ORDER[1:]:
+        for record in records[name]:
+            problems = reference_problems(
+                COLLECTIONS[name], record, lambda target, value: value in ids[target]
+            )
+            if problems:
+                raise SeedError(seed_dir / "data" / f"{name}.yaml", record["id"], problems)
+    return records
+
+
+def build_database(path: str | os.PathLike, seed_dir: Path = SEED_DIR) -> dict[str, int]:
+    """Write a fresh database at path from the seed files; replace any old one atomically."""
+    records = read_seed(Path(seed_dir))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = connect(str(tmp))
+    try:
+        create_tables(db)
+        stamp = now_iso()
+        with db.conn:
+            for name in LOAD_ORDER:
+                collection = COLLECTIONS[name]
+                rows = []
+                for record in records[name]:
+                    row = to_row(collection, record)
+                    if name == "sources":
+                        row["sha256"], row["length"] = (
+                            sha256_hex(record["text"]),
+                            len(record["text"]),
+                        )
+                    row["created_at"] = row["updated_at"] = stamp
+                    rows.append(row)
+                db[collection.table].insert_all(rows)
+        db.execute("PRAGMA journal_mode = WAL")
+    finally:
+        db.conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(tmp, path)
+    return {name: len(records[name]) for name in LOAD_ORDER}
