@@ -1,0 +1,32 @@
+"""icc-events: an open data API about the International Criminal Court."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from api import config as settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
+    app = Flask(__name__)
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.update(settings.settings_from_environment())
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    app.json.compact = True
+
+    if not Path(app.config["DATABASE"]).exists():
+        from seed.loader import build_database
+
+        build_database(app.config["DATABASE"])
+
+    from api import db, errors, meta, records
+
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(meta.bp)
+    app.register_blueprint(records.bp)
+    return app

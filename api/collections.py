@@ -1,0 +1,130 @@
+"""The registry of collections: each one's schema, table, sort allowlist and filters."""
+
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
+
+from schemas.common import is_partial_date
+from schemas.events import EventSchema
+from schemas.officials import OfficialSchema
+from schemas.organizations import OrganizationSchema
+from schemas.sanctions import SanctionSchema
+from schemas.sources import SourceSchema
+from schemas.statements import StatementSchema
+from schemas.warrants import WarrantSchema
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection of records, served at /v1/<name>."""
+
+    name: str
+    singular: str
+    schema: Schema
+    sorts: tuple[str, ...]
+    default_sort: str = "id"
+    # Reverse links shown on each record: link name -> (collection, filter field).
+    backlinks: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    def references(self) -> dict[str, str]:
+        """Scalar reference fields of this collection and the collection each points to."""
+        return {
+            name: f.metadata["references"]
+            for name, f in self.schema.fields.items()
+            if isinstance(f, fields.Str) and "references" in f.metadata
+        }
+
+    def list_references(self) -> dict[str, str]:
+        """List-of-ids reference fields and the collection they point to."""
+        return {
+            name: f.metadata["references"]
+            for name, f in self.schema.fields.items()
+            if isinstance(f, fields.List) and "references" in f.metadata
+        }
+
+    def partial_dates(self) -> list[str]:
+        return [name for name, f in self.schema.fields.items() if is_partial_date(f)]
+
+    def filters(self) -> dict[str, fields.Field]:
+        """Equality filters: every scalar enum or reference field."""
+        return {
+            name: f
+            for name, f in self.schema.fields.items()
+            if isinstance(f, fields.Str)
+            and not f.dump_only
+            and name != "id"
+            and ("references" in f.metadata or _is_enum(f))
+        }
+
+
+def _is_enum(f: fields.Field) -> bool:
+    return any(isinstance(v, OneOf) for v in f.validators)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.name: c
+    for c in [
+        Collection(
+            "warrants",
+            "warrant",
+            WarrantSchema(),
+            sorts=("id", "title", "issued", "status", "situation", "updated_at"),
+            default_sort="issued",
+        ),
+        Collection(
+            "sanctions",
+            "sanction",
+            SanctionSchema(),
+            sorts=("id", "title", "imposed", "status", "target_kind", "updated_at"),
+            default_sort="imposed",
+        ),
+        Collection(
+            "officials",
+            "official",
+            OfficialSchema(),
+            sorts=("id", "name", "role", "status", "updated_at"),
+            backlinks={
+                "statements": ("statements", "speaker_official_id"),
+                "warrants": ("warrants", "subject_official_id"),
+                "sanctions": ("sanctions", "target_official_id"),
+            },
+        ),
+        Collection(
+            "statements",
+            "statement",
+            StatementSchema(),
+            sorts=("id", "said", "kind", "updated_at"),
+            default_sort="said",
+        ),
+        Collection(
+            "organizations",
+            "organization",
+            OrganizationSchema(),
+            sorts=("id", "name", "kind", "updated_at"),
+            backlinks={
+                "officials": ("officials", "organization_id"),
+                "statements": ("statements", "speaker_organization_id"),
+                "sanctions_imposed": ("sanctions", "authority_id"),
+                "sanctions_received": ("sanctions", "target_organization_id"),
+            },
+        ),
+        Collection(
+            "events",
+            "event",
+            EventSchema(),
+            sorts=("id", "title", "date", "type", "updated_at"),
+            default_sort="date",
+        ),
+        Collection(
+            "sources",
+            "source",
+            SourceSchema(),
+            sorts=("id", "title", "published", "updated_at"),
+        ),
+    ]
+}

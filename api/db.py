@@ -1,0 +1,58 @@
+"""The SQLite database: one sqlite-utils connection per request, pragmas set here, tables and indexes."""
+
+import sqlite3
+
+import sqlite_utils
+from flask import current_app, g
+
+from api.collections import COLLECTIONS, Collection
+from api.rows import column_types, sort_column
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path: str, readonly: bool = False) -> sqlite_utils.Database:
+    """A connection with the pragmas every connection needs."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(error=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    """Every collection's table, with an index per sort and per filter that keeps keyset paging cheap."""
+    for collection in COLLECTIONS.values():
+        create_table(db, collection)
+
+
+def create_table(db: sqlite_utils.Database, collection: Collection) -> None:
+    table = db[collection.table]
+    sorts = [sort_column(collection, name) for name in collection.sorts]
+    table.create(column_types(collection), pk="id", not_null=set(sorts))
+    for column in sorts:
+        if column != "id":
+            table.create_index([column, "id"], find_unique_name=True)
+    default = sort_column(collection, collection.default_sort)
+    for name in collection.filters():
+        columns = [name, default, "id"] if default != "id" else [name, "id"]
+        table.create_index(columns, find_unique_name=True)

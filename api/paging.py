@@ -1,0 +1,46 @@
+"""Keyset paging: an opaque cursor holds the last row's sort values, never an OFFSET."""
+
+import base64
+import json
+
+from api.errors import APIProblem
+
+
+def encode_cursor(sort: str, values: list) -> str:
+    raw = json.dumps([sort, values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, width: int) -> list:
+    """The sort values stored in a cursor made for this sort; a 400 for anything else."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stored_sort, values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        valid = (
+            stored_sort == sort
+            and isinstance(values, list)
+            and len(values) == width
+            and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
+        )
+    except (ValueError, TypeError, UnicodeError):
+        valid = False
+    if not valid:
+        raise APIProblem(
+            400,
+            "The cursor is not one this API issued for this sort.",
+            errors={"cursor": "Not a cursor issued for this sort."},
+        )
+    return values
+
+
+def keyset_condition(columns: list[tuple[str, bool]], values: list) -> tuple[str, list]:
+    """SQL (with ? parameters) selecting rows strictly after values under the ordering columns.
+
+    columns are (name, descending) pairs whose names come from an allowlist, never the request.
+    """
+    clauses, params = [], []
+    for i, (column, descending) in enumerate(columns):
+        equal = [f"[{c}] = ?" for c, _ in columns[:i]]
+        clauses.append("(" + " AND ".join([*equal, f"[{column}] {'<' if descending else '>'} ?"]) + ")")
+        params.extend(values[: i + 1])
+    return "(" + " OR ".join(clauses) + ")", params
