@@ -1,0 +1,58 @@
+"""Fixtures: a seed database built once, an app over a copy of it, a client that checks the contract."""
+
+import shutil
+
+import pytest
+from flask.testing import FlaskClient
+
+from api import create_app
+from seed.loader import build_database
+from tests.contract import validate_response
+
+
+class ContractClient(FlaskClient):
+    """A test client that validates every response against openapi.yaml."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        request = response.request
+        validate_response(request.method, request.path, response)
+        return response
+
+
+@pytest.fixture(scope="session")
+def seed_db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seed") / "icc-events.db"
+    build_database(path)
+    return path
+
+
+@pytest.fixture
+def db_path(seed_db_path, tmp_path):
+    path = tmp_path / "icc-events.db"
+    shutil.copy(seed_db_path, path)
+    return path
+
+
+@pytest.fixture
+def app(db_path):
+    app = create_app({"DATABASE": str(db_path), "TESTING": True})
+    app.test_client_class = ContractClient
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def assert_problem(response, status: int) -> dict:
+    """The response is an RFC 9457 problem with this status; returns its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert body["title"] and body["detail"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body

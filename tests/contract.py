@@ -1,0 +1,83 @@
+"""Holds every response the suite receives against the committed openapi.yaml."""
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+
+OPENAPI_FILE = Path(__file__).parent.parent / "openapi.yaml"
+SPEC_URI = "urn:icc-events:openapi"
+
+
+@cache
+def load_spec() -> dict:
+    return yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+
+@cache
+def registry() -> Registry:
+    contents = {"$schema": "https://json-schema.org/draft/2020-12/schema", **load_spec()}
+    return Registry().with_resource(SPEC_URI, Resource.from_contents(contents))
+
+
+def path_pattern(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+
+
+def find_operation(method: str, path: str) -> tuple[str, dict] | None:
+    """The spec's (path template, operation) serving this request, preferring literal matches."""
+    candidates = [
+        (template, item)
+        for template, item in load_spec()["paths"].items()
+        if path_pattern(template).match(path)
+    ]
+    candidates.sort(key=lambda c: c[0].count("{"))
+    for template, item in candidates:
+        if method.lower() in item:
+            return template, item[method.lower()]
+    return None
+
+
+def validate_response(method: str, path: str, response) -> None:
+    """Fail unless the response's status, media type and body are what the spec describes."""
+    found = find_operation(method, path)
+    if found is None:
+        # Requests to paths the API does not have must still get a problem body.
+        assert response.mimetype == "application/problem+json", (method, path, response.status_code)
+        validate_body("#/components/schemas/Problem", json.loads(response.get_data()))
+        return
+    template, operation = found
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented is not None, f"{method} {template}: status {response.status_code} not in the spec"
+    content = documented.get("content")
+    if not content:
+        assert not response.get_data(), f"{method} {template}: a body where the spec has none"
+        return
+    assert response.mimetype in content, (
+        f"{method} {template}: {response.mimetype} is not one of {list(content)}"
+    )
+    schema = content[response.mimetype].get("schema", {})
+    if response.mimetype.endswith("json"):
+        validate_body(schema, json.loads(response.get_data()))
+
+
+def validate_body(schema_or_ref, body) -> None:
+    schema = {"$ref": schema_or_ref} if isinstance(schema_or_ref, str) else schema_or_ref
+    schema = rebase_refs(schema)
+    jsonschema.Draft202012Validator(schema, registry=registry()).validate(body)
+
+
+def rebase_refs(node):
+    """Point local '#/components/...' refs at the spec resource in the registry."""
+    if isinstance(node, dict):
+        return {
+            k: (SPEC_URI + v if k == "$ref" and v.startswith("#") else rebase_refs(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [rebase_refs(v) for v in node]
+    return node

@@ -1,0 +1,71 @@
+"""The icc-events command: seed, openapi, and serve on a real gunicorn process."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import sqlite_utils
+from click.testing import CliRunner
+
+from api import __version__
+from api.cli import cli
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_seed_builds_the_database(tmp_path):
+    path = tmp_path / "built.db"
+    result = CliRunner().invoke(cli, ["seed", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "4 warrants" in result.output
+    assert sqlite_utils.Database(path)["warrants"].count == 4
+
+
+def test_openapi_writes_the_committed_description(tmp_path):
+    from tests.contract import OPENAPI_FILE
+
+    out = tmp_path / "openapi.yaml"
+    result = CliRunner().invoke(cli, ["openapi", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == OPENAPI_FILE.read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def test_serve_builds_a_missing_database_and_answers_on_gunicorn(tmp_path):
+    path, port = tmp_path / "missing.db", free_port()
+    command = [sys.executable, "-m", "api", "serve", "--db", str(path), "--port", str(port)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with subprocess.Popen(command, cwd=tmp_path, **quiet) as process:
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/warrants") as response:
+                assert response.status == 200
+                assert response.headers["Server"].startswith("gunicorn")
+            assert path.exists()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert process.returncode == 0

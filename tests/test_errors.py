@@ -1,0 +1,61 @@
+"""Every error is one RFC 9457 problem shape, names what was wrong, and never leaks internals."""
+
+import pytest
+
+from api.paging import encode_cursor
+from tests.conftest import assert_problem
+
+BAD_QUERIES = [
+    ("/v1/warrants?colour=red", "colour"),
+    ("/v1/warrants?limit=0", "limit"),
+    ("/v1/warrants?limit=501", "limit"),
+    ("/v1/warrants?limit=ten", "limit"),
+    ("/v1/warrants?sort=secret_column", "sort"),
+    ("/v1/warrants?sort=title,title", "sort"),
+    ("/v1/warrants?sort=id;DROP TABLE warrants", "sort"),
+    ("/v1/warrants?status=pending", "status"),
+    ("/v1/warrants?status=outstanding&status=withdrawn", "status"),
+    ("/v1/warrants?cursor=not-a-cursor", "cursor"),
+    ("/v1/officials?cursor=" + "A" * 3000, "cursor"),
+    ("/v1/statements?kind=rumour", "kind"),
+]
+
+
+@pytest.mark.parametrize(("url", "parameter"), BAD_QUERIES)
+def test_bad_query_parameter_is_problem_400_naming_it(client, url, parameter):
+    body = assert_problem(client.get(url), 400)
+    assert parameter in body["errors"]
+    assert parameter in body["detail"]
+
+
+def test_cursor_from_another_sort_is_rejected(client):
+    cursor = encode_cursor("title", ["x", "y"])
+    body = assert_problem(client.get(f"/v1/warrants?sort=issued&cursor={cursor}"), 400)
+    assert "cursor" in body["errors"]
+
+
+def test_tampered_cursor_values_are_rejected(client):
+    cursor = encode_cursor("issued", [{"$gt": 1}, "x"])
+    assert_problem(client.get(f"/v1/warrants?cursor={cursor}"), 400)
+
+
+def test_unknown_path_is_problem_404(client):
+    assert_problem(client.get("/v1/verdicts"), 404)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_wrong_method_is_problem_405_with_allow(client, method):
+    response = getattr(client, method)("/v1/warrants")
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+
+
+def test_unexpected_error_is_problem_500_without_internals(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail /etc/passwd SELECT")
+
+    response = app.test_client().get("/boom")
+    body = assert_problem(response, 500)
+    assert "secret" not in response.get_data(as_text=True)
+    assert "SELECT" not in body["detail"]
