@@ -123,6 +123,12 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "responses": {
                     "200": {
                         "description": f"The {collection.singular}.",
+                        "headers": {
+                            "ETag": {
+                                "description": "Strong validator of this record's current version.",
+                                "schema": {"type": "string"},
+                            }
+                        },
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}"},

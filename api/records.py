@@ -8,7 +8,8 @@ from api.errors import APIProblem
 from api.links import with_links
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
-from api.store import get_record, list_records, order_columns
+from api.rows import from_row
+from api.store import get_row, list_records, order_columns
 from schemas.query import list_query_schema
 
 bp = Blueprint("records", __name__, url_prefix="/v1")
@@ -43,10 +44,13 @@ def list_view(collection: Collection):
 
 def item_view(collection: Collection):
     def view(record_id: str):
-        record = get_record(get_db(), collection, record_id)
-        if record is None:
+        row = get_row(get_db(), collection, record_id)
+        if row is None:
             raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
-        return with_links(collection, collection.schema.dump(record))
+        record = with_links(collection, collection.schema.dump(from_row(collection, row)))
+        response = current_app.json.response(record)
+        response.set_etag(row["etag"])
+        return response
 
     view.__name__ = f"get_{collection.name}"
     view.__doc__ = f"One {collection.singular} by id."

@@ -1,5 +1,6 @@
 """How a record maps to a table row and back: partial dates spread over columns, lists as JSON."""
 
+import hashlib
 import json
 
 from marshmallow import fields
@@ -79,4 +80,12 @@ def column_types(collection: Collection) -> dict:
             columns[name] = int
         else:
             columns[name] = str
+    columns["etag"] = str
     return columns
+
+
+def row_etag(row: dict) -> str:
+    """A digest of everything stored in a row: it changes whenever the record changes."""
+    content = {k: v for k, v in row.items() if k != "etag"}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

@@ -7,9 +7,10 @@ from api.paging import keyset_condition
 from api.rows import from_row, sort_column
 
 
-def get_record(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
+def get_row(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
+    """The stored row of one record, or None."""
     rows = list(db.query(f"SELECT * FROM [{collection.table}] WHERE id = ?", [record_id]))
-    return from_row(collection, rows[0]) if rows else None
+    return rows[0] if rows else None
 
 
 def order_columns(collection: Collection, sort: list[tuple[str, bool]]) -> list[tuple[str, bool]]:

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from api.collections import COLLECTIONS
 from api.db import connect, create_tables
 from api.provenance import citation_problems, flatten_errors, reference_problems
-from api.rows import to_row
+from api.rows import row_etag, to_row
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.
@@ -130,6 +130,7 @@ def build_database(path: str | os.PathLike, seed_dir: Path = SEED_DIR) -> dict[s
                             len(record["text"]),
                         )
                     row["created_at"] = row["updated_at"] = stamp
+                    row["etag"] = row_etag(row)
                     rows.append(row)
                 db[collection.table].insert_all(rows)
         db.execute("PRAGMA journal_mode = WAL")

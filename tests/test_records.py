@@ -141,3 +141,13 @@ def test_hearing_on_dutertes_release_is_dated_to_the_day(client):
 def test_unknown_id_is_problem_404(client, name):
     body = assert_problem(client.get(f"/v1/{name}/no-such-record"), 404)
     assert "no-such-record" in body["detail"]
+
+
+def test_item_carries_a_strong_etag_of_its_stored_row(client, db_path):
+    import sqlite_utils
+
+    response = client.get("/v1/warrants/warrant-yoav-gallant")
+    etag, weak = response.get_etag()
+    assert not weak
+    stored = sqlite_utils.Database(db_path)["warrants"].get("warrant-yoav-gallant")["etag"]
+    assert etag == stored
