@@ -23,10 +23,13 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from api import db, errors, meta, records
+    from api import db, errors, feed, meta, records, writes
 
     db.init_app(app)
+    db.ensure_curation_tables(app.config["DATABASE"])
     errors.init_app(app)
     app.register_blueprint(meta.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(writes.bp)
+    app.register_blueprint(feed.bp)
     return app

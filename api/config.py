@@ -6,11 +6,14 @@ DEFAULTS = {
     "DATABASE": "icc-events.db",
     "MAX_PAGE_SIZE": 500,
     "DEFAULT_PAGE_SIZE": 50,
+    # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
+    "MAX_BODY_BYTES": 4 * 1024 * 1024,
 }
 
 # Environment variable -> (setting, parser).
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
+    "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
 }
 
 

@@ -43,6 +43,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
     """Every collection's table, with an index per sort and per filter that keeps keyset paging cheap."""
     for collection in COLLECTIONS.values():
         create_table(db, collection)
+    create_curation_tables(db)
 
 
 def create_table(db: sqlite_utils.Database, collection: Collection) -> None:
@@ -56,3 +57,41 @@ def create_table(db: sqlite_utils.Database, collection: Collection) -> None:
     for name in collection.filters():
         columns = [name, default, "id"] if default != "id" else [name, "id"]
         table.create_index(columns, find_unique_name=True)
+
+
+def ensure_curation_tables(path: str) -> None:
+    """Give a database built before curation existed its tokens and changes tables."""
+    db = connect(path)
+    try:
+        create_curation_tables(db)
+    finally:
+        db.conn.close()
+
+
+def create_curation_tables(db: sqlite_utils.Database) -> None:
+    """The API tokens and the change log; safe to run on a database that already has them."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS tokens (
+            key TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            scope TEXT NOT NULL,
+            secret_sha256 TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )"""
+    )
+    # AUTOINCREMENT: a sequence number is never reused, so a client's cursor never skips a change.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            collection TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            etag TEXT,
+            before TEXT,
+            after TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS changes_record ON changes (collection, record_id, seq)")

@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
+from api.openapi_curation import add_curation
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import list_query_schema
@@ -176,6 +177,7 @@ def build_spec(app: Flask) -> dict:
     examples = example_records(app)
     for collection in COLLECTIONS.values():
         add_collection(spec, collection, examples[collection.name])
+    add_curation(spec, examples, schema_name)
     spec.path(
         path="/healthz",
         operations={

@@ -3,7 +3,6 @@
 Loading stops at the first file with a problem and names the file, the record and the field.
 """
 
-import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -11,10 +10,11 @@ from pathlib import Path
 import yaml
 from marshmallow import ValidationError
 
+from api.changes import SEED_ACTOR, full_row, log_change, snapshot
+from api.clock import now_iso
 from api.collections import COLLECTIONS
 from api.db import connect, create_tables
 from api.provenance import citation_problems, flatten_errors, reference_problems
-from api.rows import row_etag, to_row
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.
@@ -36,10 +36,6 @@ class SeedError(Exception):
         self.file, self.record, self.problems = file, record, problems
         details = "; ".join(f"{field}: {message}" for field, message in problems.items())
         super().__init__(f"{file}: record {record}: {details}")
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def sha256_hex(text: str) -> str:
@@ -108,8 +104,14 @@ def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
     return records
 
 
-def build_database(path: str | os.PathLike, seed_dir: Path = SEED_DIR) -> dict[str, int]:
-    """Write a fresh database at path from the seed files; replace any old one atomically."""
+def build_database(
+    path: str | os.PathLike, seed_dir: Path = SEED_DIR, actor: str = SEED_ACTOR
+) -> dict[str, int]:
+    """Write a fresh database at path from the seed files; replace any old one atomically.
+
+    Every record also gets a 'created' entry in the change log, so replaying the feed from its
+    beginning into an empty database reproduces this one.
+    """
     records = read_seed(Path(seed_dir))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -123,16 +125,15 @@ def build_database(path: str | os.PathLike, seed_dir: Path = SEED_DIR) -> dict[s
                 collection = COLLECTIONS[name]
                 rows = []
                 for record in records[name]:
-                    row = to_row(collection, record)
+                    record = {**record, "created_at": stamp, "updated_at": stamp}
                     if name == "sources":
-                        row["sha256"], row["length"] = (
-                            sha256_hex(record["text"]),
-                            len(record["text"]),
-                        )
-                    row["created_at"] = row["updated_at"] = stamp
-                    row["etag"] = row_etag(row)
-                    rows.append(row)
+                        record["sha256"], record["length"] = sha256_hex(record["text"]), len(record["text"])
+                    rows.append(full_row(collection, record))
                 db[collection.table].insert_all(rows)
+                for row in rows:
+                    log_change(
+                        db, collection, row["id"], "created", actor, stamp, None, snapshot(collection, row)
+                    )
         db.execute("PRAGMA journal_mode = WAL")
     finally:
         db.conn.close()

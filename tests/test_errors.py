@@ -43,9 +43,18 @@ def test_unknown_path_is_problem_404(client):
     assert_problem(client.get("/v1/verdicts"), 404)
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_wrong_method_is_problem_405_with_allow(client, method):
-    response = getattr(client, method)("/v1/warrants")
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("put", "/v1/warrants"),
+        ("patch", "/v1/warrants"),
+        ("delete", "/v1/warrants"),
+        ("post", "/v1/warrants/some-warrant"),
+        ("post", "/v1/changes"),
+    ],
+)
+def test_wrong_method_is_problem_405_with_allow(client, method, url):
+    response = getattr(client, method)(url)
     assert_problem(response, 405)
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
 

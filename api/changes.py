@@ -1,0 +1,104 @@
+"""The change log: every write's audit entry (who, when, before, after), read back as a feed."""
+
+import json
+
+import sqlite_utils
+
+from api.collections import COLLECTIONS, Collection
+from api.rows import column_types, from_row, row_etag, to_row
+
+ACTIONS = ("created", "updated", "deleted")
+# Actors that are not tokens; token names cannot start with "(".
+SEED_ACTOR = "(seed)"
+IMPORT_ACTOR = "(import)"
+
+
+def snapshot(collection: Collection, row: dict) -> dict:
+    """A stored row as the record it is, timestamps and computed fields included, links left out."""
+    return collection.schema.dump(from_row(collection, row))
+
+
+def full_row(collection: Collection, record: dict) -> dict:
+    """Every column of the record's row, NULL where the record has no value, etag computed."""
+    row = dict.fromkeys(column_types(collection))
+    row.update(to_row(collection, record))
+    row["etag"] = row_etag(row)
+    return row
+
+
+def log_change(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    record_id: str,
+    action: str,
+    actor: str,
+    at: str,
+    before: dict | None,
+    after: dict | None,
+) -> None:
+    """Append one audit entry; the caller's transaction makes it and the write one unit."""
+    db.execute(
+        "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            collection.name,
+            record_id,
+            action,
+            at,
+            actor,
+            full_row(collection, after)["etag"] if after else None,
+            _json(before),
+            _json(after),
+        ],
+    )
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def list_changes(
+    db: sqlite_utils.Database,
+    after_seq: int,
+    limit: int,
+    collection: str | None = None,
+    record_id: str | None = None,
+) -> tuple[list[dict], bool]:
+    """Up to limit changes after after_seq, oldest first, and whether more follow."""
+    where, params = ["seq > ?"], [after_seq]
+    if collection is not None:
+        where.append("collection = ?")
+        params.append(collection)
+    if record_id is not None:
+        where.append("record_id = ?")
+        params.append(record_id)
+    sql = f"SELECT * FROM changes WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
+    rows = list(db.query(sql, [*params, limit + 1]))
+    return [change_entry(row) for row in rows[:limit]], len(rows) > limit
+
+
+def change_entry(row: dict) -> dict:
+    return {
+        "seq": row["seq"],
+        "collection": row["collection"],
+        "record_id": row["record_id"],
+        "action": row["action"],
+        "at": row["at"],
+        "actor": row["actor"],
+        "etag": row["etag"],
+        "before": json.loads(row["before"]) if row["before"] else None,
+        "after": json.loads(row["after"]) if row["after"] else None,
+    }
+
+
+def apply_change(db: sqlite_utils.Database, change: dict) -> None:
+    """Replay one feed entry onto a mirror: the row becomes exactly the one the server stored."""
+    collection = COLLECTIONS[change["collection"]]
+    table = db[collection.table]
+    if change["action"] == "deleted":
+        table.delete_where("id = ?", [change["record_id"]])
+        return
+    row = full_row(collection, change["after"])
+    if row["etag"] != change["etag"]:
+        raise ValueError(f"Change {change['seq']} does not reproduce its etag.")
+    table.upsert(row, pk="id")

@@ -1,0 +1,147 @@
+"""Write views on every collection: POST, PUT, PATCH (JSON merge patch) and DELETE, with If-Match."""
+
+import json
+
+from flask import Blueprint, current_app, request
+
+from api.auth import require_scope
+from api.collections import COLLECTIONS, Collection
+from api.db import get_db
+from api.editing import create_record, delete_record, replace_record
+from api.errors import APIProblem
+from api.links import record_url, with_links
+from api.merge_patch import merge_patch
+from api.rows import from_row
+
+bp = Blueprint("writes", __name__, url_prefix="/v1")
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+# Deleting, and changing a source (which every citation points into), is for admin tokens.
+ADMIN_ONLY = {"DELETE"}
+
+
+def scope_for(collection: Collection) -> str:
+    if request.method in ADMIN_ONLY or (collection.name == "sources" and request.method != "POST"):
+        return "admin"
+    return "write"
+
+
+def json_body(media_type: str):
+    """The request body parsed as JSON of media_type: 415, 413 or 400 otherwise."""
+    if request.mimetype != media_type:
+        header = "Accept-Patch" if media_type == MERGE_PATCH else "Accept-Post"
+        raise APIProblem(
+            415,
+            f"Send the body as {media_type}, not {request.mimetype or 'no media type'}.",
+            {header: media_type},
+        )
+    limit = current_app.config["MAX_BODY_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise APIProblem(413, f"The body is {request.content_length} bytes; the limit is {limit}.")
+    # Also bounds a body sent without Content-Length (chunked).
+    request.max_content_length = limit
+    try:
+        return json.loads(
+            request.get_data(cache=False),
+            object_pairs_hook=no_duplicate_keys,
+            parse_constant=reject_constant,
+        )
+    except (ValueError, UnicodeDecodeError) as error:
+        raise APIProblem(400, f"The body is not valid JSON: {error}.") from None
+
+
+def no_duplicate_keys(pairs: list) -> dict:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate key {duplicates[0]!r}")
+    return dict(pairs)
+
+
+def reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def if_match_predicate():
+    """A test of the stored ETag against If-Match; 428 when the header is missing."""
+    if "If-Match" not in request.headers:
+        raise APIProblem(
+            428, "This write needs an If-Match header with the ETag you last read, so no edit is lost."
+        )
+    return request.if_match.contains
+
+
+def record_response(collection: Collection, row: dict, status: int):
+    record = with_links(collection, collection.schema.dump(from_row(collection, row)))
+    response = current_app.json.response(record)
+    response.status_code = status
+    response.set_etag(row["etag"])
+    return response
+
+
+def create_view(collection: Collection):
+    def view():
+        token = require_scope(scope_for(collection))
+        row = create_record(get_db(), collection, json_body(JSON), token["name"])
+        response = record_response(collection, row, 201)
+        response.headers["Location"] = record_url(collection.name, row["id"])
+        return response
+
+    view.__name__ = f"create_{collection.singular}"
+    view.__doc__ = f"Create a {collection.singular}."
+    return view
+
+
+def replace_view(collection: Collection):
+    def view(record_id: str):
+        token = require_scope(scope_for(collection))
+        matches = if_match_predicate()
+        body = json_body(JSON)
+        if isinstance(body, dict):
+            body.setdefault("id", record_id)
+        row = replace_record(get_db(), collection, record_id, lambda _: body, matches, token["name"])
+        return record_response(collection, row, 200)
+
+    view.__name__ = f"replace_{collection.singular}"
+    view.__doc__ = f"Replace a {collection.singular}."
+    return view
+
+
+def patch_view(collection: Collection):
+    def view(record_id: str):
+        token = require_scope(scope_for(collection))
+        matches = if_match_predicate()
+        patch = json_body(MERGE_PATCH)
+        row = replace_record(
+            get_db(),
+            collection,
+            record_id,
+            lambda current: merge_patch(current, patch),
+            matches,
+            token["name"],
+        )
+        return record_response(collection, row, 200)
+
+    view.__name__ = f"patch_{collection.singular}"
+    view.__doc__ = f"Change some fields of a {collection.singular} (JSON merge patch)."
+    return view
+
+
+def delete_view(collection: Collection):
+    def view(record_id: str):
+        token = require_scope(scope_for(collection))
+        delete_record(get_db(), collection, record_id, if_match_predicate(), token["name"])
+        return "", 204
+
+    view.__name__ = f"delete_{collection.singular}"
+    view.__doc__ = f"Delete a {collection.singular} that nothing refers to."
+    return view
+
+
+for _collection in COLLECTIONS.values():
+    bp.add_url_rule(f"/{_collection.name}", view_func=create_view(_collection), methods=["POST"])
+    item = f"/{_collection.name}/<record_id>"
+    bp.add_url_rule(item, view_func=replace_view(_collection), methods=["PUT"])
+    bp.add_url_rule(item, view_func=patch_view(_collection), methods=["PATCH"])
+    bp.add_url_rule(item, view_func=delete_view(_collection), methods=["DELETE"])
