@@ -60,7 +60,8 @@ def load_sources(seed_dir: Path) -> list[dict]:
         file, expected = raw.pop("file", None), raw.pop("sha256", None)
         if not file:
             raise SeedError(path, name, {"file": "Missing the file holding the source text."})
-        text = (seed_dir / "sources" / Path(file).name).read_text(encoding="utf-8")
+        # Bytes, not read_text: newline translation would change the text its sha256 vouches for.
+        text = (seed_dir / "sources" / Path(file).name).read_bytes().decode("utf-8")
         if sha256_hex(text) != expected:
             raise SeedError(path, name, {"sha256": f"Does not match {file} ({sha256_hex(text)})."})
         raw["text"] = text

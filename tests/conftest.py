@@ -56,3 +56,26 @@ def assert_problem(response, status: int) -> dict:
     assert body["title"] and body["detail"]
     assert "Traceback" not in response.get_data(as_text=True)
     return body
+
+
+def make_token(db_path, name: str, scope: str) -> str:
+    from api.db import connect
+    from api.tokens import create_token
+
+    db = connect(str(db_path))
+    try:
+        return create_token(db, name, scope)
+    finally:
+        db.conn.close()
+
+
+@pytest.fixture
+def writer(app, db_path):
+    """Authorization headers of a token with scope write, named alice."""
+    return {"Authorization": f"Bearer {make_token(db_path, 'alice', 'write')}"}
+
+
+@pytest.fixture
+def admin(app, db_path):
+    """Authorization headers of a token with scope admin, named root."""
+    return {"Authorization": f"Bearer {make_token(db_path, 'root', 'admin')}"}

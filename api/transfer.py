@@ -1,0 +1,90 @@
+"""Export a database as seed files (data/*.yaml, sources/*.txt) and import such files back."""
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from api.changes import IMPORT_ACTOR, snapshot
+from api.collections import COLLECTIONS
+from api.db import connect
+from api.editing import writable
+from seed.loader import LOAD_ORDER, build_database
+
+
+def read_records(db_path: str | os.PathLike) -> dict[str, list[dict]]:
+    """Every record by collection, sorted by id, read from one consistent snapshot of the database."""
+    db = connect(str(db_path), readonly=True)
+    try:
+        db.conn.execute("BEGIN")  # One read transaction: a writer cannot change the data halfway through.
+        records = {}
+        for name in LOAD_ORDER:
+            collection = COLLECTIONS[name]
+            rows = db.query(f"SELECT * FROM [{collection.table}] ORDER BY id")
+            records[name] = [snapshot(collection, row) for row in rows]
+        db.conn.execute("COMMIT")
+    finally:
+        db.conn.close()
+    return records
+
+
+def source_entry(record: dict) -> tuple[dict, str, str]:
+    """A source as sources.yaml lists it, its text file's name, and the text."""
+    fields = writable(COLLECTIONS["sources"].schema, record)
+    text = fields.pop("text")
+    file = f"{record['id']}.txt"
+    entry = {"id": fields.pop("id"), "title": fields.pop("title"), "file": file, "sha256": record["sha256"]}
+    return {**entry, **fields}, file, text
+
+
+def export_seed(db_path: str | os.PathLike, out: Path) -> dict[str, int]:
+    """Write the database as seed files that `import` (or the seed loader) reads back."""
+    records = read_records(db_path)
+    (out / "data").mkdir(parents=True)
+    (out / "sources").mkdir()
+    sums, sources = [], []
+    for record in records["sources"]:
+        entry, file, text = source_entry(record)
+        # newline="": the text is written byte for byte, so its sha256 still holds.
+        (out / "sources" / file).write_text(text, encoding="utf-8", newline="")
+        sums.append(f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}  {file}\n")
+        sources.append(entry)
+    (out / "sources" / "SHA256SUMS").write_text("".join(sums), encoding="utf-8")
+    write_yaml(out / "data" / "sources.yaml", sources)
+    for name in LOAD_ORDER[1:]:
+        schema = COLLECTIONS[name].schema
+        write_yaml(out / "data" / f"{name}.yaml", [writable(schema, r) for r in records[name]])
+    return {name: len(records[name]) for name in LOAD_ORDER}
+
+
+def write_yaml(path: Path, records: list[dict]) -> None:
+    text = yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(text, encoding="utf-8")
+
+
+EXPORT_FORMATS: dict[str, Callable[[str | os.PathLike, Path], dict[str, int]]] = {"seed": export_seed}
+
+
+def import_seed(db_path: str | os.PathLike, seed_dir: Path) -> dict[str, int]:
+    """Replace the database at db_path with one built from seed files; its tokens are kept.
+
+    The change log starts again with one 'created' entry per record (actor "(import)").
+    """
+    tokens = []
+    if Path(db_path).exists():
+        old = connect(str(db_path), readonly=True)
+        try:
+            if "tokens" in old.table_names():
+                tokens = list(old.query("SELECT * FROM tokens"))
+        finally:
+            old.conn.close()
+    counts = build_database(db_path, seed_dir, actor=IMPORT_ACTOR)
+    if tokens:
+        db = connect(str(db_path))
+        try:
+            db["tokens"].insert_all(tokens)
+        finally:
+            db.conn.close()
+    return counts
