@@ -121,7 +121,7 @@ def build_database(
     try:
         create_tables(db)
         stamp = now_iso()
-        with db.conn:
+        with db.atomic():  # One transaction: one sync to disk, not one per record and audit entry.
             for name in LOAD_ORDER:
                 collection = COLLECTIONS[name]
                 rows = []

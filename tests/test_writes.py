@@ -1,0 +1,260 @@
+"""Writes: create, replace, merge-patch and delete records, each validated, cited and version-checked."""
+
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import assert_problem
+from tests.curation_data import (
+    ICC_CITATION,
+    JSON_HEADERS,
+    PATCH_HEADERS,
+    new_official,
+    new_organization,
+)
+
+ICC = "/v1/organizations/icc"
+
+
+def post(client, headers, collection: str, body, **extra):
+    return client.post(
+        f"/v1/{collection}", data=json.dumps(body), headers={**headers, **JSON_HEADERS, **extra}
+    )
+
+
+def patch(client, headers, url: str, body, etag: str | None):
+    precondition = {"If-Match": etag} if etag else {}
+    return client.patch(url, data=json.dumps(body), headers={**headers, **PATCH_HEADERS, **precondition})
+
+
+def etag_of(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.headers["ETag"]
+
+
+def test_create_is_201_with_location_and_etag_and_readable(client, writer):
+    response = post(client, writer, "organizations", new_organization())
+    assert response.status_code == 201
+    assert response.headers["Location"].endswith("/v1/organizations/test-monitor")
+    body = response.get_json()
+    assert body["name"] == "Test Monitor"
+    assert body["created_at"] == body["updated_at"]
+    read = client.get(response.headers["Location"])
+    assert read.status_code == 200
+    assert read.headers["ETag"] == response.headers["ETag"]
+    assert read.get_json() == body
+
+
+def test_create_source_computes_sha256_and_length(client, writer):
+    text = "A second article.\r\nThe court met again."
+    body = {
+        "id": "second-article",
+        "title": "Second",
+        "text": text,
+        "published": {"date": None, "precision": None},
+    }
+    response = post(client, writer, "sources", body)
+    assert response.status_code == 201
+    stored = response.get_json()
+    assert stored["length"] == len(text)
+    assert stored["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert stored["text"] == text
+
+
+def test_merge_patch_changes_only_the_given_fields(client, writer):
+    before = client.get(ICC).get_json()
+    response = patch(client, writer, ICC, {"description": "Edited.", "country": None}, etag_of(client, ICC))
+    assert response.status_code == 200
+    after = response.get_json()
+    assert after["description"] == "Edited."
+    assert after["country"] is None
+    assert after["name"] == before["name"] and after["citations"] == before["citations"]
+    assert after["created_at"] == before["created_at"] and after["updated_at"] > before["updated_at"]
+    assert response.headers["ETag"] == etag_of(client, ICC) != ""
+
+
+def test_put_replaces_the_record(client, writer):
+    url = "/v1/officials/tomoko-akane"
+    body = new_official("tomoko-akane", name="Tomoko Akane", role="ICC President")
+    response = client.put(
+        url, data=json.dumps(body), headers={**writer, **JSON_HEADERS, "If-Match": etag_of(client, url)}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["role"] == "ICC President"
+    assert response.get_json()["citations"] == [
+        {**ICC_CITATION, "url": response.get_json()["citations"][0]["url"]}
+    ]
+
+
+def test_write_that_changes_nothing_keeps_the_etag(client, writer):
+    etag = etag_of(client, ICC)
+    response = patch(client, writer, ICC, {}, etag)
+    assert response.status_code == 200
+    assert response.headers["ETag"] == etag
+    history = client.get("/v1/organizations/icc/history").get_json()["data"]
+    assert [entry["action"] for entry in history] == ["created"]
+
+
+def test_delete_is_204_and_then_404(client, writer, admin):
+    url = "/v1/organizations/test-monitor"
+    assert post(client, writer, "organizations", new_organization()).status_code == 201
+    response = client.delete(url, headers={**admin, "If-Match": etag_of(client, url)})
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert_problem(client.get(url), 404)
+
+
+def test_deleting_a_record_others_refer_to_is_409_naming_them(client, admin):
+    body = assert_problem(client.delete(ICC, headers={**admin, "If-Match": etag_of(client, ICC)}), 409)
+    assert body["errors"]["officials/tomoko-akane"] == "Refers to it in organization_id."
+    assert "warrants/" in " ".join(body["errors"])  # the court of every warrant
+    assert client.get(ICC).status_code == 200
+
+
+def test_deleting_a_cited_source_is_409(client, admin):
+    url = "/v1/sources/trump-campaign-against-icc-faces-resistance"
+    body = assert_problem(client.delete(url, headers={**admin, "If-Match": etag_of(client, url)}), 409)
+    assert body["errors"]["organizations/icc"] == "Refers to it in citations."
+
+
+def test_stale_if_match_is_412_and_changes_nothing(client, writer):
+    stale = etag_of(client, ICC)
+    assert patch(client, writer, ICC, {"description": "First."}, stale).status_code == 200
+    response = patch(client, writer, ICC, {"description": "Second."}, stale)
+    assert_problem(response, 412)
+    assert response.headers["ETag"] == etag_of(client, ICC)
+    assert client.get(ICC).get_json()["description"] == "First."
+
+
+def test_weak_if_match_never_matches(client, writer):
+    weak = "W/" + etag_of(client, ICC)
+    assert_problem(patch(client, writer, ICC, {"description": "x"}, weak), 412)
+
+
+def test_if_match_star_matches_an_existing_record(client, writer):
+    assert patch(client, writer, ICC, {"description": "Any version."}, "*").status_code == 200
+
+
+def test_source_text_cannot_change(client, admin):
+    url = "/v1/sources/trump-campaign-against-icc-faces-resistance"
+    body = assert_problem(patch(client, admin, url, {"text": "Rewritten."}, etag_of(client, url)), 422)
+    assert "text" in body["errors"]
+
+
+BAD_BODIES = [
+    ("missing required field", {k: v for k, v in new_organization().items() if k != "name"}, "name"),
+    ("null required field", new_organization(name=None), "name"),
+    ("bad enum", new_organization(kind="cabal"), "kind"),
+    ("unknown field", new_organization(colour="red"), "colour"),
+    ("read-only field", new_organization(created_at="2020-01-01"), "created_at"),
+    ("bad id", new_organization("Not A Slug"), "id"),
+    ("no citation", new_organization(citations=[]), "citations"),
+    (
+        "quote not at offsets",
+        new_organization(citations=[{**ICC_CITATION, "start": 220, "end": 254}]),
+        "citations.0.quote",
+    ),
+    (
+        "unknown source",
+        new_organization(citations=[{**ICC_CITATION, "source_id": "nope"}]),
+        "citations.0.source_id",
+    ),
+    (
+        "past the end",
+        new_organization(citations=[{**ICC_CITATION, "start": 10**6, "end": 10**6 + 34}]),
+        "citations.0.end",
+    ),
+    ("dangling reference", new_organization(parent_id="no-such-org"), "parent_id"),
+    ("not an object", [new_organization()], "_schema"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "field"), BAD_BODIES, ids=[c for c, _, _ in BAD_BODIES])
+def test_invalid_record_is_422_naming_the_field_and_changes_nothing(client, writer, case, body, field):
+    before = client.get("/v1/changes?limit=500").get_json()["data"]
+    problem = assert_problem(post(client, writer, "organizations", body), 422)
+    assert field in problem["errors"], problem["errors"]
+    assert client.get("/v1/changes?limit=500").get_json()["data"] == before
+
+
+def test_dangling_reference_in_a_statement_is_422(client, writer):
+    statement = client.get("/v1/statements/statement-tomoko-akane-no-pressure").get_json()
+    etag = etag_of(client, "/v1/statements/statement-tomoko-akane-no-pressure")
+    url = "/v1/statements/statement-tomoko-akane-no-pressure"
+    body = assert_problem(
+        patch(client, writer, url, {"speaker_official_id": "nobody", "warrant_ids": ["x"]}, etag), 422
+    )
+    assert set(body["errors"]) == {"speaker_official_id", "warrant_ids.0"}
+    assert client.get(url).get_json() == statement
+
+
+def test_existing_id_is_409(client, writer):
+    body = assert_problem(post(client, writer, "organizations", new_organization("icc")), 409)
+    assert "id" in body["errors"]
+
+
+def test_changing_the_id_is_422(client, writer):
+    body = assert_problem(patch(client, writer, ICC, {"id": "icc-2"}, etag_of(client, ICC)), 422)
+    assert "id" in body["errors"]
+
+
+def test_put_body_with_another_id_is_422(client, writer):
+    headers = {**writer, **JSON_HEADERS, "If-Match": etag_of(client, ICC)}
+    response = client.put(ICC, data=json.dumps(new_organization("other")), headers=headers)
+    assert "id" in assert_problem(response, 422)["errors"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"{", b'{"id": "a", "id": "b"}', b'{"start": NaN}', b"\xff\xfe", b""],
+    ids=["truncated", "duplicate key", "NaN", "not utf-8", "empty"],
+)
+def test_malformed_json_is_400(client, writer, data):
+    assert_problem(client.post("/v1/organizations", data=data, headers={**writer, **JSON_HEADERS}), 400)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "content_type", "accept_header"),
+    [
+        ("post", "/v1/organizations", "text/plain", "Accept-Post"),
+        ("post", "/v1/organizations", "application/x-www-form-urlencoded", "Accept-Post"),
+        ("patch", ICC, "application/json", "Accept-Patch"),
+        ("put", ICC, "application/merge-patch+json", "Accept-Post"),
+    ],
+)
+def test_wrong_media_type_is_415_naming_the_right_one(
+    client, writer, method, url, content_type, accept_header
+):
+    headers = {**writer, "Content-Type": content_type, "If-Match": etag_of(client, ICC)}
+    response = getattr(client, method)(url, data="{}", headers=headers)
+    assert_problem(response, 415)
+    assert response.headers[accept_header].startswith("application/")
+
+
+def test_body_above_the_limit_is_413(app, client, writer):
+    app.config["MAX_BODY_BYTES"] = 1000
+    body = new_organization(description="x" * 2000)
+    assert_problem(post(client, writer, "organizations", body), 413)
+    assert_problem(client.get("/v1/organizations/test-monitor"), 404)
+
+
+def test_body_limit_comes_from_the_environment(monkeypatch, db_path):
+    from api import create_app
+
+    monkeypatch.setenv("ICC_EVENTS_MAX_BODY_BYTES", "1234")
+    assert create_app({"DATABASE": str(db_path)}).config["MAX_BODY_BYTES"] == 1234
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_missing_if_match_is_428(client, writer, admin, method):
+    headers = {**admin, **(PATCH_HEADERS if method == "patch" else JSON_HEADERS)}
+    response = getattr(client, method)(ICC, data="{}", headers=headers)
+    assert_problem(response, 428)
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_unknown_id_is_404(client, admin, method):
+    headers = {**admin, **(PATCH_HEADERS if method == "patch" else JSON_HEADERS), "If-Match": "*"}
+    assert_problem(getattr(client, method)("/v1/organizations/nope", data="{}", headers=headers), 404)
