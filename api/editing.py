@@ -1,5 +1,6 @@
 """Writes to the curated records: validated, checked against their evidence, logged, one transaction each."""
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,7 +21,15 @@ MAX_REFERRERS_SHOWN = 20
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """BEGIN IMMEDIATE: take the write lock first, so a read-then-write never meets a busy upgrade."""
-    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        # Another writer held the lock for the whole busy timeout: the client may simply retry.
+        if "locked" in str(error) or "busy" in str(error):
+            raise APIProblem(
+                503, "The database is busy with other writes; retry shortly.", {"Retry-After": "1"}
+            ) from None
+        raise
     try:
         yield
     except BaseException:

@@ -7,6 +7,9 @@ from api.editing import writable
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
+CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "500", "503")
+EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "500", "503")
+DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "500", "503")
 STATUS_TEXT = {
     "400": "The body is not valid JSON, or a query parameter is bad; `errors` names each one.",
     "401": "No valid bearer token (unknown, revoked or malformed).",
@@ -21,12 +24,14 @@ STATUS_TEXT = {
     "its problem; citations must match their source, references must exist.",
     "428": "This write needs an If-Match header with the ETag you last read.",
     "500": "An unexpected error; details are logged, never sent.",
+    "503": "Other writes held the database for the whole busy timeout; retry after `Retry-After` seconds.",
 }
 STRING = {"schema": {"type": "string"}}
 HEADERS = {
     "401": {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", **STRING}},
     "403": {"WWW-Authenticate": {"description": "Bearer challenge naming the scope needed.", **STRING}},
     "412": {"ETag": {"description": "The record's current ETag.", **STRING}},
+    "503": {"Retry-After": {"description": "Seconds to wait before retrying.", **STRING}},
 }
 
 
@@ -117,14 +122,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "responses": {
                     "201": record_response(name, f"The {singular} as stored.", location=True),
                     **problems(
-                        "400",
-                        "401",
-                        "403",
-                        "409",
-                        "413",
-                        "415",
-                        "422",
-                        "500",
+                        *CREATE_PROBLEMS,
                         accepts=("Accept-Post", "application/json"),
                     ),
                 },
@@ -147,16 +145,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "responses": {
                     "200": record_response(name, f"The {singular} as stored."),
                     **problems(
-                        "400",
-                        "401",
-                        "403",
-                        "404",
-                        "412",
-                        "413",
-                        "415",
-                        "422",
-                        "428",
-                        "500",
+                        *EDIT_PROBLEMS,
                         accepts=("Accept-Post", "application/json"),
                     ),
                 },
@@ -173,16 +162,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "responses": {
                     "200": record_response(name, f"The {singular} as stored."),
                     **problems(
-                        "400",
-                        "401",
-                        "403",
-                        "404",
-                        "412",
-                        "413",
-                        "415",
-                        "422",
-                        "428",
-                        "500",
+                        *EDIT_PROBLEMS,
                         accepts=("Accept-Patch", "application/merge-patch+json"),
                     ),
                 },
@@ -197,7 +177,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "parameters": item_parameters,
                 "responses": {
                     "204": {"description": "Deleted."},
-                    **problems("401", "403", "404", "409", "412", "428", "500"),
+                    **problems(*DELETE_PROBLEMS),
                 },
             },
         },

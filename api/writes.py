@@ -17,6 +17,8 @@ bp = Blueprint("writes", __name__, url_prefix="/v1")
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+# Records nest four levels (warrant > withdrawal_attempts > item > field); anything deeper is abuse.
+MAX_NESTING = 16
 # Deleting, and changing a source (which every citation points into), is for admin tokens.
 ADMIN_ONLY = {"DELETE"}
 
@@ -42,13 +44,33 @@ def json_body(media_type: str):
     # Also bounds a body sent without Content-Length (chunked).
     request.max_content_length = limit
     try:
-        return json.loads(
+        body = json.loads(
             request.get_data(cache=False),
             object_pairs_hook=no_duplicate_keys,
             parse_constant=reject_constant,
         )
     except (ValueError, UnicodeDecodeError) as error:
         raise APIProblem(400, f"The body is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise too_deep() from None
+    if nesting_depth(body) > MAX_NESTING:
+        raise too_deep()
+    return body
+
+
+def too_deep() -> APIProblem:
+    return APIProblem(400, f"The body's arrays and objects nest more than {MAX_NESTING} levels deep.")
+
+
+def nesting_depth(value) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def no_duplicate_keys(pairs: list) -> dict:

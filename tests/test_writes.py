@@ -168,6 +168,7 @@ BAD_BODIES = [
     ),
     ("dangling reference", new_organization(parent_id="no-such-org"), "parent_id"),
     ("not an object", [new_organization()], "_schema"),
+    ("null", None, "_schema"),
 ]
 
 
@@ -208,8 +209,16 @@ def test_put_body_with_another_id_is_422(client, writer):
 
 @pytest.mark.parametrize(
     "data",
-    [b"{", b'{"id": "a", "id": "b"}', b'{"start": NaN}', b"\xff\xfe", b""],
-    ids=["truncated", "duplicate key", "NaN", "not utf-8", "empty"],
+    [
+        b"{",
+        b'{"id": "a", "id": "b"}',
+        b'{"start": NaN}',
+        b"\xff\xfe",
+        b"",
+        b'{"a": ' * 20 + b"1" + b"}" * 20,
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["truncated", "duplicate key", "NaN", "not utf-8", "empty", "too deep", "recursion bomb"],
 )
 def test_malformed_json_is_400(client, writer, data):
     assert_problem(client.post("/v1/organizations", data=data, headers={**writer, **JSON_HEADERS}), 400)
@@ -258,3 +267,19 @@ def test_missing_if_match_is_428(client, writer, admin, method):
 def test_unknown_id_is_404(client, admin, method):
     headers = {**admin, **(PATCH_HEADERS if method == "patch" else JSON_HEADERS), "If-Match": "*"}
     assert_problem(getattr(client, method)("/v1/organizations/nope", data="{}", headers=headers), 404)
+
+
+def test_write_lock_held_past_the_busy_timeout_is_503_with_retry_after(client, writer, db_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr("api.db.BUSY_TIMEOUT_MS", 10)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = post(client, writer, "organizations", new_organization())
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    assert_problem(client.get("/v1/organizations/test-monitor"), 404)
