@@ -1,5 +1,6 @@
 """The change log: every write's audit entry (who, when, before, after), read back as a feed."""
 
+import hashlib
 import json
 
 import sqlite_utils
@@ -16,6 +17,15 @@ IMPORT_ACTOR = "(import)"
 def snapshot(collection: Collection, row: dict) -> dict:
     """A stored row as the record it is, timestamps and computed fields included, links left out."""
     return collection.schema.dump(from_row(collection, row))
+
+
+def stored_record(collection: Collection, record: dict, created_at: str, updated_at: str) -> dict:
+    """The record with what the server computes: timestamps, and a source's sha256 and length."""
+    record = {**record, "created_at": created_at, "updated_at": updated_at}
+    if collection.name == "sources":
+        record["sha256"] = hashlib.sha256(record["text"].encode("utf-8")).hexdigest()
+        record["length"] = len(record["text"])
+    return record
 
 
 def full_row(collection: Collection, record: dict) -> dict:

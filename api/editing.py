@@ -7,13 +7,12 @@ from contextlib import contextmanager
 import sqlite_utils
 from marshmallow import ValidationError, fields
 
-from api.changes import full_row, log_change, snapshot
+from api.changes import full_row, log_change, snapshot, stored_record
 from api.clock import now_iso
 from api.collections import COLLECTIONS, Collection
 from api.errors import APIProblem
 from api.provenance import citation_problems, flatten_errors, reference_problems
 from api.store import get_row
-from seed.loader import sha256_hex
 
 MAX_REFERRERS_SHOWN = 20
 
@@ -69,14 +68,6 @@ def evidence_problems(db: sqlite_utils.Database, collection: Collection, record:
 def exists(db: sqlite_utils.Database, collection_name: str, record_id: str) -> bool:
     table = COLLECTIONS[collection_name].table
     return bool(list(db.query(f"SELECT 1 FROM [{table}] WHERE id = ?", [record_id])))
-
-
-def stored_record(collection: Collection, record: dict, created_at: str, updated_at: str) -> dict:
-    """The record with what the server computes: timestamps, and a source's sha256 and length."""
-    record = {**record, "created_at": created_at, "updated_at": updated_at}
-    if collection.name == "sources":
-        record["sha256"], record["length"] = sha256_hex(record["text"]), len(record["text"])
-    return record
 
 
 def create_record(db: sqlite_utils.Database, collection: Collection, body, actor: str) -> dict:

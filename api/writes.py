@@ -74,11 +74,13 @@ def nesting_depth(value) -> int:
 
 
 def no_duplicate_keys(pairs: list) -> dict:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise ValueError(f"duplicate key {duplicates[0]!r}")
-    return dict(pairs)
+    # A repeated key would otherwise be silently dropped: JSON parsers disagree on which one wins.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {duplicate!r}")
+    return result
 
 
 def reject_constant(name: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from marshmallow import ValidationError
 
-from api.changes import SEED_ACTOR, full_row, log_change, snapshot
+from api.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_record
 from api.clock import now_iso
 from api.collections import COLLECTIONS
 from api.db import connect, create_tables
@@ -126,10 +126,7 @@ def build_database(
                 collection = COLLECTIONS[name]
                 rows = []
                 for record in records[name]:
-                    record = {**record, "created_at": stamp, "updated_at": stamp}
-                    if name == "sources":
-                        record["sha256"], record["length"] = sha256_hex(record["text"]), len(record["text"])
-                    rows.append(full_row(collection, record))
+                    rows.append(full_row(collection, stored_record(collection, record, stamp, stamp)))
                 db[collection.table].insert_all(rows)
                 for row in rows:
                     log_change(
