@@ -74,7 +74,11 @@ def list_changes(
     collection: str | None = None,
     record_id: str | None = None,
 ) -> tuple[list[dict], bool]:
-    """Up to limit changes after after_seq, oldest first, and whether more follow."""
+    """Up to limit changes after after_seq, oldest first, and whether more follow.
+
+    Writers hold SQLite's one write lock from BEGIN IMMEDIATE to COMMIT, so entries become visible
+    in seq order: a reader never sees seq n+1 before seq n, and a cursor never skips a change.
+    """
     where, params = ["seq > ?"], [after_seq]
     if collection is not None:
         where.append("collection = ?")

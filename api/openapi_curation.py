@@ -109,7 +109,8 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
             "post": {
                 "operationId": f"create_{singular}",
                 "summary": f"Create a {singular}",
-                "description": f"{created}every citation must match its source's text at its offsets. "
+                "description": f"{created}every citation must match its source's text at its offsets; "
+                "read-only fields (links, timestamps, citation urls) are left out. "
                 + scope_note(collection, "POST"),
                 "tags": [tag],
                 "security": secured,

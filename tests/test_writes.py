@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from api.collections import COLLECTIONS
+from api.editing import writable
 from tests.conftest import assert_problem
 from tests.curation_data import (
     ICC_CITATION,
@@ -180,17 +182,6 @@ def test_invalid_record_is_422_naming_the_field_and_changes_nothing(client, writ
     assert client.get("/v1/changes?limit=500").get_json()["data"] == before
 
 
-def test_dangling_reference_in_a_statement_is_422(client, writer):
-    statement = client.get("/v1/statements/statement-tomoko-akane-no-pressure").get_json()
-    etag = etag_of(client, "/v1/statements/statement-tomoko-akane-no-pressure")
-    url = "/v1/statements/statement-tomoko-akane-no-pressure"
-    body = assert_problem(
-        patch(client, writer, url, {"speaker_official_id": "nobody", "warrant_ids": ["x"]}, etag), 422
-    )
-    assert set(body["errors"]) == {"speaker_official_id", "warrant_ids.0"}
-    assert client.get(url).get_json() == statement
-
-
 def test_existing_id_is_409(client, writer):
     body = assert_problem(post(client, writer, "organizations", new_organization("icc")), 409)
     assert "id" in body["errors"]
@@ -283,3 +274,45 @@ def test_write_lock_held_past_the_busy_timeout_is_503_with_retry_after(client, w
     assert_problem(response, 503)
     assert response.headers["Retry-After"] == "1"
     assert_problem(client.get("/v1/organizations/test-monitor"), 404)
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_every_collection_takes_a_copy_of_its_first_record_then_deletes_it(client, writer, admin, name):
+    first = client.get(f"/v1/{name}?limit=1").get_json()["data"][0]
+    copy = {**writable(COLLECTIONS[name].schema, first), "id": f"copy-of-{first['id']}"[:80]}
+    created = post(client, writer, name, copy)
+    assert created.status_code == 201, created.get_json()
+    assert writable(COLLECTIONS[name].schema, created.get_json()) == copy
+    url = created.headers["Location"]
+    unchanged = client.put(
+        url, data=json.dumps(copy), headers={**admin, **JSON_HEADERS, "If-Match": created.headers["ETag"]}
+    )
+    assert unchanged.status_code == 200
+    assert unchanged.headers["ETag"] == created.headers["ETag"]
+    assert client.delete(url, headers={**admin, "If-Match": created.headers["ETag"]}).status_code == 204
+
+
+DANGLING_REFERENCES = [
+    (
+        "statements/statement-tomoko-akane-no-pressure",
+        {"speaker_official_id": "nobody"},
+        "speaker_official_id",
+    ),
+    ("warrants/warrant-benjamin-netanyahu", {"subject_official_id": "nobody"}, "subject_official_id"),
+    ("warrants/warrant-benjamin-netanyahu", {"court_id": "no-court"}, "court_id"),
+    (
+        "warrants/warrant-benjamin-netanyahu",
+        {"withdrawal_attempts": [{"actor_official_id": "nobody", "description": "x"}]},
+        "withdrawal_attempts.0.actor_official_id",
+    ),
+    ("statements/statement-tomoko-akane-no-pressure", {"warrant_ids": ["no-warrant"]}, "warrant_ids.0"),
+]
+
+
+@pytest.mark.parametrize(("path", "change", "field"), DANGLING_REFERENCES)
+def test_reference_to_a_missing_record_is_422_and_changes_nothing(client, writer, path, change, field):
+    url = f"/v1/{path}"
+    before = client.get(url).get_json()
+    body = assert_problem(patch(client, writer, url, change, etag_of(client, url)), 422)
+    assert list(body["errors"]) == [field]
+    assert client.get(url).get_json() == before
