@@ -77,7 +77,7 @@ def create_record(db: sqlite_utils.Database, collection: Collection, body, actor
         if get_row(db, collection, record["id"]) is not None:
             raise APIProblem(
                 409,
-                f"A {collection.singular} with id {record['id']!r} exists; PUT or PATCH it instead.",
+                f"The id {record['id']!r} is taken by another {collection.singular}; PUT or PATCH that one.",
                 errors={"id": "Already taken."},
             )
         check_evidence(db, collection, record)

@@ -108,7 +108,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
         operations={
             "post": {
                 "operationId": f"create_{singular}",
-                "summary": f"Create a {singular}",
+                "summary": f"Create one {singular}",
                 "description": f"{created}every citation must match its source's text at its offsets; "
                 "read-only fields (links, timestamps, citation urls) are left out. "
                 + scope_note(collection, "POST"),
@@ -136,7 +136,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
         operations={
             "put": {
                 "operationId": f"replace_{singular}",
-                "summary": f"Replace a {singular}",
+                "summary": f"Replace one {singular}",
                 "description": "The body is the whole record; fields left out take their defaults. "
                 + scope_note(collection, "PUT"),
                 "tags": [tag],
@@ -153,7 +153,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
             },
             "patch": {
                 "operationId": f"patch_{singular}",
-                "summary": f"Change fields of a {singular}",
+                "summary": f"Change fields of one {singular}",
                 "description": "A JSON merge patch (RFC 7396): members given replace the stored ones, "
                 "objects merge, null removes a member. " + scope_note(collection, "PATCH"),
                 "tags": [tag],
@@ -170,7 +170,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
             },
             "delete": {
                 "operationId": f"delete_{singular}",
-                "summary": f"Delete a {singular}",
+                "summary": f"Delete one {singular}",
                 "description": "Only when no other record refers to it; the change feed keeps a tombstone. "
                 + scope_note(collection, "DELETE"),
                 "tags": [tag],

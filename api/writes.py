@@ -113,7 +113,7 @@ def create_view(collection: Collection):
         return response
 
     view.__name__ = f"create_{collection.singular}"
-    view.__doc__ = f"Create a {collection.singular}."
+    view.__doc__ = f"Create one {collection.singular}."
     return view
 
 
@@ -128,7 +128,7 @@ def replace_view(collection: Collection):
         return record_response(collection, row, 200)
 
     view.__name__ = f"replace_{collection.singular}"
-    view.__doc__ = f"Replace a {collection.singular}."
+    view.__doc__ = f"Replace one {collection.singular}."
     return view
 
 
@@ -148,7 +148,7 @@ def patch_view(collection: Collection):
         return record_response(collection, row, 200)
 
     view.__name__ = f"patch_{collection.singular}"
-    view.__doc__ = f"Change some fields of a {collection.singular} (JSON merge patch)."
+    view.__doc__ = f"Change some fields of one {collection.singular} (JSON merge patch)."
     return view
 
 
@@ -159,7 +159,7 @@ def delete_view(collection: Collection):
         return "", 204
 
     view.__name__ = f"delete_{collection.singular}"
-    view.__doc__ = f"Delete a {collection.singular} that nothing refers to."
+    view.__doc__ = f"Delete one {collection.singular} that nothing refers to."
     return view
 
 
