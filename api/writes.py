@@ -41,11 +41,9 @@ def json_body(media_type: str):
     limit = current_app.config["MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise APIProblem(413, f"The body is {request.content_length} bytes; the limit is {limit}.")
-    # Also bounds a body sent without Content-Length (chunked).
-    request.max_content_length = limit
     try:
         body = json.loads(
-            request.get_data(cache=False),
+            read_body(limit),
             object_pairs_hook=no_duplicate_keys,
             parse_constant=reject_constant,
         )
@@ -56,6 +54,19 @@ def json_body(media_type: str):
     if nesting_depth(body) > MAX_NESTING:
         raise too_deep()
     return body
+
+
+def read_body(limit: int) -> bytes:
+    """The body, at most limit bytes; also bounds a chunked body, which has no Content-Length."""
+    # werkzeug stops a stream at max_content_length without error; one byte more tells a longer body.
+    request.max_content_length = limit + 1
+    chunks, size = [], 0
+    while chunk := request.stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise APIProblem(413, f"The body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def too_deep() -> APIProblem:
