@@ -23,13 +23,17 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from api import db, errors, feed, meta, records, writes
+    from api import db, docs, errors, feed, headers, meta, pages, records, request_log, writes
 
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
     errors.init_app(app)
+    request_log.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(meta.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(docs.bp)
     return app

@@ -8,14 +8,75 @@ DEFAULTS = {
     "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
     "MAX_BODY_BYTES": 4 * 1024 * 1024,
+    "ACCESS_LOG": True,
+    "LOG_LEVEL": "INFO",
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "WORKERS": 2,
 }
 
-# Environment variable -> (setting, parser).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_bool(value: str) -> bool:
+    """1/true/yes/on or 0/false/no/off, any case."""
+    word = value.strip().lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        raise ValueError(f"expected one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
+    return word in TRUE_WORDS
+
+
+def parse_log_level(value: str) -> str:
+    if value.strip().upper() not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return value.strip().upper()
+
+
+def parse_port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return port
+
+
+def parse_workers(value: str) -> int:
+    workers = int(value)
+    if not 1 <= workers <= 64:
+        raise ValueError("expected 1 to 64 workers")
+    return workers
+
+
+# Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
     "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
+    "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
+    "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),
+    "ICC_EVENTS_HOST": ("HOST", str),
+    "ICC_EVENTS_PORT": ("PORT", parse_port),
+    "ICC_EVENTS_WORKERS": ("WORKERS", parse_workers),
 }
 
 
+class SettingError(ValueError):
+    """An ICC_EVENTS_* variable whose value cannot be used; names the variable."""
+
+
 def settings_from_environment(environ=os.environ) -> dict:
-    return {key: parse(environ[var]) for var, (key, parse) in ENVIRONMENT.items() if var in environ}
+    """The settings the environment overrides, each parsed; a bad value is a SettingError naming it."""
+    settings = {}
+    for var, (key, parse) in ENVIRONMENT.items():
+        if var in environ:
+            try:
+                settings[key] = parse(environ[var])
+            except ValueError as error:
+                raise SettingError(f"{var}={environ[var]!r}: {error}") from None
+    return settings
+
+
+def setting(key: str, environ=os.environ):
+    """One setting as the environment leaves it: for CLI defaults, outside any app."""
+    return settings_from_environment(environ).get(key, DEFAULTS[key])

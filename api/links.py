@@ -36,9 +36,9 @@ def record_links(collection: Collection, record: dict) -> dict:
 
 
 def add_citation_urls(record: dict) -> None:
-    """Each citation links to its source with an RFC 5147 character-range fragment."""
+    """Each citation links to its span in the source viewer, named by an RFC 5147 character range."""
     for citation in record.get("citations") or []:
-        url = record_url("sources", citation["source_id"])
+        url = url_for("pages.source_page", source_id=citation["source_id"], _external=True)
         citation["url"] = f"{url}#char={citation['start']},{citation['end']}"
 
 

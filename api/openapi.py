@@ -10,6 +10,7 @@ from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
 from api.openapi_curation import add_curation
+from api.openapi_pages import add_pages, add_request_id_header
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import list_query_schema
@@ -219,7 +220,8 @@ def build_spec(app: Flask) -> dict:
             }
         },
     )
-    return spec.to_dict()
+    add_pages(spec)
+    return add_request_id_header(spec.to_dict())
 
 
 def render_spec(app: Flask) -> str:

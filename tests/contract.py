@@ -11,6 +11,11 @@ from referencing import Registry, Resource
 
 OPENAPI_FILE = Path(__file__).parent.parent / "openapi.yaml"
 SPEC_URI = "urn:icc-events:openapi"
+# Routes that serve files, not API operations: they stay out of the spec, and out of Swagger UI.
+UNDESCRIBED_ENDPOINTS = {
+    "static": "the pages' own CSS and JavaScript",
+    "docs.asset": "the Swagger UI files vendored by flask-swagger-ui",
+}
 
 
 @cache

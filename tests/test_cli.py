@@ -1,9 +1,7 @@
 """The icc-events command: seed, openapi, and serve on a real gunicorn process."""
 
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import sqlite_utils
@@ -11,6 +9,7 @@ from click.testing import CliRunner
 
 from api import __version__
 from api.cli import cli
+from tests.server_process import free_port, wait_until_up
 
 
 def test_version():
@@ -34,24 +33,6 @@ def test_openapi_writes_the_committed_description(tmp_path):
     result = CliRunner().invoke(cli, ["openapi", "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text() == OPENAPI_FILE.read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
 
 
 def test_serve_builds_a_missing_database_and_answers_on_gunicorn(tmp_path):

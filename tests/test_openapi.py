@@ -3,7 +3,7 @@
 from openapi_spec_validator import validate
 
 from api.openapi import render_spec
-from tests.contract import OPENAPI_FILE, load_spec
+from tests.contract import OPENAPI_FILE, UNDESCRIBED_ENDPOINTS, load_spec
 
 
 def test_committed_spec_is_valid_openapi_3_1():
@@ -31,7 +31,7 @@ def spec_routes(spec) -> set[tuple[str, str]]:
 def app_routes(app) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint in UNDESCRIBED_ENDPOINTS:
             continue
         path = rule.rule.replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -41,6 +41,13 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def test_every_route_is_in_the_spec_and_every_spec_path_is_a_route(app):
     assert app_routes(app) == spec_routes(load_spec())
+
+
+def test_only_file_routes_are_left_out_of_the_spec(app):
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    for endpoint in UNDESCRIBED_ENDPOINTS:
+        assert rules[endpoint].methods - {"HEAD", "OPTIONS"} == {"GET"}
+        assert rules[endpoint].rule.startswith(("/static/", "/docs/assets/"))
 
 
 def test_every_list_parameter_in_the_spec_is_accepted(client):

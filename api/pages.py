@@ -1,0 +1,48 @@
+"""Server-rendered HTML pages: the landing page and the source viewer with every cited span marked."""
+
+from flask import Blueprint, current_app, render_template
+
+from api.citing import collection_counts, latest_changes, records_citing
+from api.collections import COLLECTIONS
+from api.db import get_db
+from api.errors import APIProblem
+from api.rows import from_row
+from api.spans import segments
+from api.store import get_row
+
+bp = Blueprint("pages", __name__)
+LATEST_CHANGES = 10
+
+
+def export_urls() -> list[str]:
+    """The bulk exports this server has: every parameterless GET route under /v1/export."""
+    rules = current_app.url_map.iter_rules()
+    return sorted(r.rule for r in rules if r.rule.startswith("/v1/export") and not r.arguments)
+
+
+@bp.get("/")
+def landing():
+    """What the dataset is, how much of it there is, what changed last, and where to go next."""
+    db = get_db()
+    return render_template(
+        "landing.html",
+        collections=COLLECTIONS,
+        counts=collection_counts(db),
+        latest=latest_changes(db, LATEST_CHANGES),
+        sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
+        exports=export_urls(),
+    )
+
+
+@bp.get("/sources/<source_id>")
+def source_page(source_id: str):
+    """A source's full text, every cited span marked and linked to the records citing it."""
+    db = get_db()
+    row = get_row(db, COLLECTIONS["sources"], source_id)
+    if row is None:
+        raise APIProblem(404, f"No source with id {source_id!r}.")
+    source = from_row(COLLECTIONS["sources"], row)
+    citing = records_citing(db, source_id)
+    return render_template(
+        "source.html", source=source, segments=segments(source["text"], list(citing)), citing=citing
+    )

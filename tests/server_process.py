@@ -1,0 +1,53 @@
+"""A real icc-events server process on a free loopback port, for tests that need one."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def running_server(db_path: Path, log_path: Path, workers: int = 1, env: dict | None = None):
+    """`python -m api serve` on gunicorn; yields (base URL, process); its stderr goes to log_path."""
+    port = free_port()
+    command = [sys.executable, "-m", "api", "serve", "--db", str(db_path), "--port", str(port)]
+    command += ["--workers", str(workers)]
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
+            command,
+            cwd=db_path.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, **(env or {})},
+        ) as process,
+    ):
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+            yield f"http://127.0.0.1:{port}", process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)

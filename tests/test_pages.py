@@ -1,0 +1,99 @@
+"""The HTML pages: the landing page and the source viewer, read as a browser would get them."""
+
+import sqlite_utils
+
+from api.collections import COLLECTIONS
+from tests.conftest import assert_problem
+from tests.html_page import Page
+
+SOURCE_ID = "trump-campaign-against-icc-faces-resistance"
+
+
+def get_page(client, url: str) -> Page:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    return Page(response.get_data(as_text=True))
+
+
+def all_citations(client) -> list[tuple[str, str, dict]]:
+    """(collection, record id, citation) for every citation the JSON API serves."""
+    found = []
+    for name, collection in COLLECTIONS.items():
+        if "citations" not in collection.schema.fields:
+            continue
+        for record in client.get(f"/v1/{name}?limit=500").get_json()["data"]:
+            found.extend((name, record["id"], citation) for citation in record["citations"])
+    return found
+
+
+def test_landing_page_counts_every_collection_and_links_onward(client, db_path):
+    page = get_page(client, "/")
+    hrefs = {a["href"] for a in page.all("a")}
+    assert {"/docs", "/openapi.yaml", f"/sources/{SOURCE_ID}"} <= hrefs
+    db = sqlite_utils.Database(db_path)
+    for name in COLLECTIONS:
+        assert f"/v1/{name}" in hrefs
+        [row] = page.all("tr", **{"data-collection": name})
+        assert row["data-count"] == str(db[name].count)
+
+
+def test_landing_page_lists_the_latest_change_first(client, db_path):
+    db = sqlite_utils.Database(db_path)
+    latest_id = max(row["id"] for row in db["events"].rows)
+    db["events"].update(latest_id, {"updated_at": "2099-01-01T00:00:00.000000Z"})
+    page = get_page(client, "/")
+    record_links = [a["href"] for a in page.all("a") if a["href"].count("/") == 3]
+    assert record_links[0] == f"/v1/events/{latest_id}"
+
+
+def test_landing_page_links_to_the_exports_the_server_has(app, client):
+    app.add_url_rule("/v1/export/everything.zip", "export_everything", lambda: "")
+    assert {"href": "/v1/export/everything.zip"} in get_page(client, "/").all("a")
+
+
+def test_source_viewer_shows_the_full_text_unchanged(client):
+    source = client.get(f"/v1/sources/{SOURCE_ID}").get_json()
+    page = get_page(client, f"/sources/{SOURCE_ID}")
+    assert "".join(page.text) == source["text"]
+    assert page.inline_scripts == []
+
+
+def test_every_citation_url_names_a_span_in_the_viewer_that_links_back_to_its_record(client):
+    page = get_page(client, f"/sources/{SOURCE_ID}")
+    ids, hrefs = page.ids(), {a["href"] for a in page.all("a")}
+    citations = all_citations(client)
+    assert len(citations) > 50
+    for name, record_id, citation in citations:
+        path, fragment = citation["url"].removeprefix("http://localhost").split("#")
+        assert path == f"/sources/{SOURCE_ID}"
+        assert fragment in ids, citation["url"]
+        assert f"span-{citation['start']}-{citation['end']}" in ids
+        assert f"/v1/{name}/{record_id}" in hrefs
+
+
+def test_every_highlight_marks_text_its_spans_cover(client):
+    source = client.get(f"/v1/sources/{SOURCE_ID}").get_json()
+    page = get_page(client, f"/sources/{SOURCE_ID}")
+    highlights = page.with_class("hl")
+    assert highlights
+    ids = page.ids()
+    for highlight in highlights:
+        spans = [tuple(map(int, s.split(","))) for s in highlight["data-spans"].split()]
+        innermost = min(spans, key=lambda s: s[1] - s[0])
+        assert highlight["href"] == f"#span-{innermost[0]}-{innermost[1]}"
+        assert highlight["href"][1:] in ids
+        assert all(0 <= start < end <= len(source["text"]) for start, end in spans)
+
+
+def test_source_viewer_escapes_the_source(client, db_path):
+    sqlite_utils.Database(db_path)["sources"].update(SOURCE_ID, {"title": "<script>alert(1)</script>"})
+    html = client.get(f"/sources/{SOURCE_ID}").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_unknown_source_page_is_problem_404(client):
+    body = assert_problem(client.get("/sources/no-such-source"), 404)
+    assert "no-such-source" in body["detail"]

@@ -1,0 +1,53 @@
+"""Request ids on every response and one JSON access-log line per request."""
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import assert_problem
+
+GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@pytest.mark.parametrize("request_id", ["abc", "7f3a-11.x:y_z", "A" * 128])
+def test_well_formed_request_id_is_returned(client, request_id):
+    response = client.get("/healthz", headers={"X-Request-ID": request_id})
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == request_id
+
+
+@pytest.mark.parametrize("request_id", ["", "a b", "A" * 129, "<script>", "naïve", "a,b"])
+def test_malformed_request_id_is_replaced_by_a_new_one(client, request_id):
+    response = client.get("/healthz", headers={"X-Request-ID": request_id})
+    assert response.status_code == 200
+    assert GENERATED_ID.match(response.headers["X-Request-ID"])
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/v1/warrants/no-such", "/nowhere", "/", "/docs/assets/nope"])
+def test_every_response_carries_a_fresh_request_id(client, url):
+    ids = {client.get(url).headers["X-Request-ID"] for _ in range(3)}
+    assert len(ids) == 3 and all(GENERATED_ID.match(i) for i in ids)
+
+
+def test_access_log_is_one_json_line_per_request(client, capsys):
+    capsys.readouterr()
+    response = client.get("/v1/warrants/no-such?x=1", headers={"X-Request-ID": "trace-42"})
+    assert_problem(response, 404)
+    [line] = capsys.readouterr().err.splitlines()
+    entry = json.loads(line)
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/v1/warrants/no-such"
+    assert entry["status"] == 404
+    assert entry["request_id"] == "trace-42"
+    assert isinstance(entry["duration_ms"], float) and entry["duration_ms"] >= 0
+    assert entry["time"].endswith("Z")
+
+
+def test_access_log_can_be_turned_off(db_path, capsys):
+    from api import create_app
+
+    app = create_app({"DATABASE": str(db_path), "ACCESS_LOG": False})
+    capsys.readouterr()
+    assert app.test_client().get("/healthz").status_code == 200
+    assert capsys.readouterr().err == ""
