@@ -1,27 +1,45 @@
-"""The icc-events command line: build the database, serve it, write the OpenAPI file."""
+"""The icc-events command line: build, check and serve the database, write the OpenAPI file."""
 
-import os
+import sys
 from pathlib import Path
 
 import click
 
 from api import __version__
-from api.config import DEFAULTS
+from api.config import SettingError, setting, settings_from_environment
 
 DB_OPTION = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
-    default=lambda: os.environ.get("ICC_EVENTS_DB", DEFAULTS["DATABASE"]),
+    default=lambda: setting("DATABASE"),
     show_default="ICC_EVENTS_DB or icc-events.db",
     help="The SQLite database file.",
 )
 
 
-@click.group()
+def progress_bar(length: int, label: str):
+    """A progress bar on stderr, so stdout keeps only the result."""
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+@click.group(
+    epilog="Every option that has an ICC_EVENTS_* variable takes its default from it; see the README."
+)
 @click.version_option(__version__, prog_name="icc-events")
 def cli():
-    """icc-events: open data about the International Criminal Court, served over HTTP."""
+    """icc-events: open data about the International Criminal Court, served over HTTP.
+
+    \b
+    Examples:
+        icc-events seed                  build icc-events.db from the seed files
+        icc-events check                 verify it: citations, references, indexes
+        icc-events serve --port 8000     serve it at http://127.0.0.1:8000/
+    """
+    try:
+        settings_from_environment()
+    except SettingError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @cli.command()
@@ -29,14 +47,19 @@ def cli():
 def seed(db_path):
     """Rebuild the database from the curated seed files.
 
+    Every record is validated, its citations checked against the source text and its references
+    against their targets; the first problem stops the build, naming the file, record and field.
+    An existing database is replaced only once the new one is complete.
+
     \b
     Example:
         icc-events seed --db icc-events.db
     """
-    from seed.loader import SeedError, build_database
+    from seed.loader import LOAD_ORDER, SeedError, build_database
 
     try:
-        counts = build_database(db_path)
+        with progress_bar(len(LOAD_ORDER), "Loading collections") as bar:
+            counts = build_database(db_path, advance=bar.update)
     except SeedError as error:
         raise click.ClickException(str(error)) from None
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
@@ -45,11 +68,66 @@ def seed(db_path):
 
 @cli.command()
 @DB_OPTION
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def check(db_path):
+    """Verify a database and report every problem found.
+
+    Checks SQLite's PRAGMA integrity_check, every table and column, every citation against its
+    source text, every reference against its target, each source's sha256, each row's etag, and
+    every full-text index against its table. Exits 1 when anything is wrong.
+
+    \b
+    Example:
+        icc-events check --db icc-events.db
+    """
+    from api.check import check_database, record_count
+    from api.db import connect
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
+    db = connect(db_path)
+    try:
+        with progress_bar(record_count(db), "Checking records") as bar:
+            report = check_database(db, advance=bar.update)
+    finally:
+        db.conn.close()
+    click.echo(
+        f"Checked {db_path}: {report.records} records, {report.citations} citations, "
+        f"{report.fts_tables} full-text indexes."
+    )
+    if not report.ok:
+        for finding in report.findings:
+            click.echo(f"  {finding}")
+        raise click.ClickException(f"{len(report.findings)} problem(s) found.")
+    click.echo("No problems found.")
+
+
+@cli.command()
+@DB_OPTION
+@click.option(
+    "--host",
+    default=lambda: setting("HOST"),
+    show_default="ICC_EVENTS_HOST or 127.0.0.1",
+    help="Address to bind.",
+)
+@click.option(
+    "--port",
+    default=lambda: setting("PORT"),
+    show_default="ICC_EVENTS_PORT or 8000",
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=lambda: setting("WORKERS"),
+    show_default="ICC_EVENTS_WORKERS or 2",
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+)
 def serve(db_path, host, port, workers):
     """Serve the API with gunicorn, building the database first if it is missing.
+
+    Logs one JSON line per request to stderr; SIGTERM or Ctrl-C finishes the requests in flight
+    and exits 0.
 
     \b
     Example:

@@ -35,18 +35,19 @@ def parse_log_level(value: str) -> str:
     return value.strip().upper()
 
 
-def parse_port(value: str) -> int:
-    port = int(value)
-    if not 1 <= port <= 65535:
-        raise ValueError("expected a port number from 1 to 65535")
-    return port
+def int_between(low: int, high: int):
+    """A parser for a whole number from low to high."""
 
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return number
 
-def parse_workers(value: str) -> int:
-    workers = int(value)
-    if not 1 <= workers <= 64:
-        raise ValueError("expected 1 to 64 workers")
-    return workers
+    return parse
 
 
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
@@ -56,8 +57,8 @@ ENVIRONMENT = {
     "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
     "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),
     "ICC_EVENTS_HOST": ("HOST", str),
-    "ICC_EVENTS_PORT": ("PORT", parse_port),
-    "ICC_EVENTS_WORKERS": ("WORKERS", parse_workers),
+    "ICC_EVENTS_PORT": ("PORT", int_between(1, 65535)),
+    "ICC_EVENTS_WORKERS": ("WORKERS", int_between(1, 64)),
 }
 
 

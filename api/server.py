@@ -3,6 +3,10 @@
 from gunicorn.app.base import BaseApplication
 
 from api import create_app
+from api.config import setting
+
+# Seconds a worker gets to finish its requests in flight after SIGTERM before it is killed.
+GRACEFUL_TIMEOUT = 10
 
 
 class GunicornServer(BaseApplication):
@@ -19,5 +23,13 @@ class GunicornServer(BaseApplication):
 
 
 def run(db_path: str, host: str, port: int, workers: int) -> None:
-    options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}
+    """Serve until SIGTERM or SIGINT, then stop gracefully and return (exit status 0)."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        # The app writes its own JSON access log; gunicorn's text one would repeat every line.
+        "accesslog": None,
+        "loglevel": setting("LOG_LEVEL").lower(),
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+    }
     GunicornServer(options, db_path).run()

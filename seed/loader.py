@@ -5,6 +5,7 @@ Loading stops at the first file with a problem and names the file, the record an
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -106,12 +107,16 @@ def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
 
 
 def build_database(
-    path: str | os.PathLike, seed_dir: Path = SEED_DIR, actor: str = SEED_ACTOR
+    path: str | os.PathLike,
+    seed_dir: Path = SEED_DIR,
+    actor: str = SEED_ACTOR,
+    advance: Callable[[int], None] = lambda n: None,
 ) -> dict[str, int]:
     """Write a fresh database at path from the seed files; replace any old one atomically.
 
     Every record also gets a 'created' entry in the change log, so replaying the feed from its
-    beginning into an empty database reproduces this one.
+    beginning into an empty database reproduces this one. advance(1) is called as each collection
+    is written, for a progress bar.
     """
     records = read_seed(Path(seed_dir))
     path = Path(path)
@@ -132,6 +137,7 @@ def build_database(
                     log_change(
                         db, collection, row["id"], "created", actor, stamp, None, snapshot(collection, row)
                     )
+                advance(1)
         db.execute("PRAGMA journal_mode = WAL")
     finally:
         db.conn.close()
