@@ -7,7 +7,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Ids from clients or proxies are echoed into logs and headers: short, printable, nothing to inject.
@@ -34,7 +34,18 @@ class JSONLineFormatter(logging.Formatter):
             "message": record.getMessage(),
             **getattr(record, "fields", {}),
         }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the current request's id to a log record, so an error's line joins its access line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context() and "request_id" in g:
+            record.fields = {**getattr(record, "fields", {}), "request_id": g.request_id}
+        return True
 
 
 class StderrHandler(logging.StreamHandler):
@@ -49,13 +60,16 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
-def access_logger(level: str) -> logging.Logger:
-    logger = logging.getLogger(ACCESS_LOGGER)
+def json_lines_to_stderr(logger: logging.Logger, level: str) -> logging.Logger:
+    """Make the logger write JSON lines with request ids to stderr, and only there."""
     logger.setLevel(level)
-    # Several apps in one process (tests, workers) share the logger: one handler, not one per app.
-    if not logger.handlers:
+    # Several apps in one process (tests, workers) share a logger: one handler, not one per app.
+    if not any(isinstance(h, StderrHandler) for h in logger.handlers):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
         handler = StderrHandler()
         handler.setFormatter(JSONLineFormatter())
+        handler.addFilter(RequestIdFilter())
         logger.addHandler(handler)
         logger.propagate = False
     return logger
@@ -67,7 +81,9 @@ def start_request() -> None:
 
 
 def init_app(app: Flask) -> None:
-    logger = access_logger(app.config["LOG_LEVEL"])
+    logger = json_lines_to_stderr(logging.getLogger(ACCESS_LOGGER), app.config["LOG_LEVEL"])
+    # Errors (with their tracebacks, which clients never see) go the same way.
+    json_lines_to_stderr(app.logger, app.config["LOG_LEVEL"])
     app.before_request(start_request)
 
     @app.after_request

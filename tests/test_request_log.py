@@ -51,3 +51,19 @@ def test_access_log_can_be_turned_off(db_path, capsys):
     capsys.readouterr()
     assert app.test_client().get("/healthz").status_code == 200
     assert capsys.readouterr().err == ""
+
+
+def test_unexpected_error_is_logged_as_json_with_its_traceback_and_request_id(app, capsys):
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    app.add_url_rule("/broken", "broken", broken)
+    capsys.readouterr()
+    response = app.test_client().get("/broken", headers={"X-Request-ID": "trace-500"})
+    assert_problem(response, 500)
+    assert "disk on fire" not in response.get_data(as_text=True)
+    error, access = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert error["level"] == "error"
+    assert error["request_id"] == "trace-500"
+    assert "RuntimeError: disk on fire" in error["exception"]
+    assert (access["status"], access["request_id"]) == (500, "trace-500")
