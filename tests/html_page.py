@@ -6,7 +6,7 @@ VOID = {"meta", "link", "img", "br", "hr", "input"}
 
 
 class Page(HTMLParser):
-    """Every start tag with its attributes, and the text inside the element with text_of_id's id."""
+    """Every start tag with its attributes, and the text inside the first element of class text_of_class."""
 
     def __init__(self, html: str, text_of_class: str = "source-text"):
         super().__init__(convert_charrefs=True)
