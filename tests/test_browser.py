@@ -29,10 +29,10 @@ SOURCE_ID = "trump-campaign-against-icc-faces-resistance"
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
 
 
-def require_browser():
+def require_browser(chromium: str = CHROMIUM):
     missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    if not Path(chromium).exists():
+        missing = f"{chromium} is not installed (apt-get install chromium)"
     else:
         try:
             import playwright.sync_api  # noqa: F401
@@ -42,6 +42,16 @@ def require_browser():
         pytest.fail(f"browser tests must run in CI: {missing}")
     if missing:
         pytest.skip(missing)
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), (None, pytest.skip.Exception)])
+def test_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    if ci:
+        monkeypatch.setenv("CI", ci)
+    else:
+        monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(outcome, match="not installed"):
+        require_browser("/nonexistent/chromium")
 
 
 @pytest.fixture(scope="module")
