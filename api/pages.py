@@ -1,7 +1,9 @@
 """Server-rendered HTML pages: the landing page and the source viewer with every cited span marked."""
 
 from flask import Blueprint, current_app, render_template
+from marshmallow.validate import OneOf
 
+from api import records
 from api.citing import collection_counts, latest_changes, records_citing
 from api.collections import COLLECTIONS
 from api.db import get_db
@@ -12,6 +14,13 @@ from api.store import get_row
 
 bp = Blueprint("pages", __name__)
 LATEST_CHANGES = 10
+
+
+def download_formats(collection_name: str) -> list[str]:
+    """The non-JSON formats a collection's list accepts in `format=`, when it has that parameter."""
+    field = records.QUERY_SCHEMAS[collection_name].fields.get("format")
+    choices = next((v.choices for v in field.validators if isinstance(v, OneOf)), ()) if field else ()
+    return [choice for choice in choices if choice != "json"]
 
 
 def export_urls() -> list[str]:
@@ -28,6 +37,7 @@ def landing():
         "landing.html",
         collections=COLLECTIONS,
         counts=collection_counts(db),
+        formats={name: download_formats(name) for name in COLLECTIONS},
         latest=latest_changes(db, LATEST_CHANGES),
         sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
         exports=export_urls(),

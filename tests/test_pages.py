@@ -97,3 +97,18 @@ def test_source_viewer_escapes_the_source(client, db_path):
 def test_unknown_source_page_is_problem_404(client):
     body = assert_problem(client.get("/sources/no-such-source"), 404)
     assert "no-such-source" in body["detail"]
+
+
+def test_landing_page_links_to_each_format_a_list_accepts(client, monkeypatch):
+    from marshmallow import Schema, fields, validate
+
+    from api import records
+
+    class WithFormats(Schema):
+        format = fields.Str(validate=validate.OneOf(["json", "csv", "ndjson"]))
+
+    monkeypatch.setitem(records.QUERY_SCHEMAS, "warrants", WithFormats())
+    hrefs = {a["href"] for a in get_page(client, "/").all("a")}
+    assert {"/v1/warrants?format=csv", "/v1/warrants?format=ndjson"} <= hrefs
+    assert "/v1/warrants?format=json" not in hrefs
+    assert not any(h.startswith("/v1/events?format=") for h in hrefs)
