@@ -1,7 +1,5 @@
 """The icc-events command: seed, openapi, and serve on a real gunicorn process."""
 
-import subprocess
-import sys
 import urllib.request
 
 import sqlite_utils
@@ -9,7 +7,7 @@ from click.testing import CliRunner
 
 from api import __version__
 from api.cli import cli
-from tests.server_process import free_port, wait_until_up
+from tests.server_process import running_server
 
 
 def test_version():
@@ -36,17 +34,11 @@ def test_openapi_writes_the_committed_description(tmp_path):
 
 
 def test_serve_builds_a_missing_database_and_answers_on_gunicorn(tmp_path):
-    path, port = tmp_path / "missing.db", free_port()
-    command = [sys.executable, "-m", "api", "serve", "--db", str(path), "--port", str(port)]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    with subprocess.Popen(command, cwd=tmp_path, **quiet) as process:
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/warrants") as response:
-                assert response.status == 200
-                assert response.headers["Server"].startswith("gunicorn")
-            assert path.exists()
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-    assert process.returncode == 0
+    path = tmp_path / "missing.db"
+    with running_server(path, tmp_path / "server.log") as (base_url, process):
+        with urllib.request.urlopen(f"{base_url}/v1/warrants") as response:
+            assert response.status == 200
+            assert response.headers["Server"].startswith("gunicorn")
+        assert path.exists()
+        process.terminate()
+        assert process.wait(timeout=10) == 0

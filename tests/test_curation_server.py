@@ -20,7 +20,7 @@ from api.collections import COLLECTIONS
 from api.db import create_tables
 from tests.conftest import make_token
 from tests.curation_data import SOURCE_ID, new_official, new_organization
-from tests.test_cli import free_port, wait_until_up
+from tests.server_process import free_port, wait_until_up
 
 SECOND_ARTICLE = (
     "The Hague, test wire. A test official, Jane Example, said on Monday that the court's work "
