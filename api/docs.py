@@ -4,6 +4,8 @@ from importlib.resources import files
 
 from flask import Blueprint, abort, render_template, send_from_directory, url_for
 
+from api.pages import html_page
+
 bp = Blueprint("docs", __name__)
 
 # The Swagger UI files the page needs, vendored by the flask-swagger-ui package; nothing else is served.
@@ -15,7 +17,7 @@ ASSET_MAX_AGE = 24 * 3600
 @bp.get("/docs")
 def docs_page():
     """Swagger UI over /openapi.yaml; its start-up script is a static file, allowed by the page's CSP."""
-    return render_template("docs.html", spec_url=url_for("meta.openapi_yaml"))
+    return html_page(render_template("docs.html", spec_url=url_for("meta.openapi_yaml")))
 
 
 @bp.get("/docs/assets/<name>")

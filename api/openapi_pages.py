@@ -12,7 +12,11 @@ REQUEST_ID = {
 
 
 def page(operation_id: str, summary: str, description: str, parameters=(), not_found: str = "") -> dict:
-    responses = {"200": {"description": "The page.", "content": HTML_PAGE}}
+    etag = {"description": "Strong validator of the page's content.", "schema": {"type": "string"}}
+    responses = {
+        "200": {"description": "The page.", "headers": {"ETag": etag}, "content": HTML_PAGE},
+        "304": {"description": "The page is unchanged since the ETag sent in If-None-Match."},
+    }
     if not_found:
         responses["404"] = {"description": not_found, "content": PROBLEM}
     responses["500"] = {"description": "An unexpected error; details are logged.", "content": PROBLEM}

@@ -1,6 +1,6 @@
 """Server-rendered HTML pages: the landing page and the source viewer with every cited span marked."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, make_response, render_template, request
 from marshmallow.validate import OneOf
 
 from api import records
@@ -14,6 +14,14 @@ from api.store import get_row
 
 bp = Blueprint("pages", __name__)
 LATEST_CHANGES = 10
+
+
+def html_page(html: str):
+    """An HTML response with a strong ETag of its body; a matching If-None-Match gets a 304."""
+    response = make_response(html)
+    response.cache_control.no_cache = True  # may be stored, but revalidated every time
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def download_formats(collection_name: str) -> list[str]:
@@ -33,14 +41,16 @@ def export_urls() -> list[str]:
 def landing():
     """What the dataset is, how much of it there is, what changed last, and where to go next."""
     db = get_db()
-    return render_template(
-        "landing.html",
-        collections=COLLECTIONS,
-        counts=collection_counts(db),
-        formats={name: download_formats(name) for name in COLLECTIONS},
-        latest=latest_changes(db, LATEST_CHANGES),
-        sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
-        exports=export_urls(),
+    return html_page(
+        render_template(
+            "landing.html",
+            collections=COLLECTIONS,
+            counts=collection_counts(db),
+            formats={name: download_formats(name) for name in COLLECTIONS},
+            latest=latest_changes(db, LATEST_CHANGES),
+            sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
+            exports=export_urls(),
+        )
     )
 
 
@@ -53,6 +63,8 @@ def source_page(source_id: str):
         raise APIProblem(404, f"No source with id {source_id!r}.")
     source = from_row(COLLECTIONS["sources"], row)
     citing = records_citing(db, source_id)
-    return render_template(
-        "source.html", source=source, segments=segments(source["text"], list(citing)), citing=citing
+    return html_page(
+        render_template(
+            "source.html", source=source, segments=segments(source["text"], list(citing)), citing=citing
+        )
     )

@@ -1,5 +1,6 @@
 """The HTML pages: the landing page and the source viewer, read as a browser would get them."""
 
+import pytest
 import sqlite_utils
 
 from api.collections import COLLECTIONS
@@ -112,3 +113,20 @@ def test_landing_page_links_to_each_format_a_list_accepts(client, monkeypatch):
     assert {"/v1/warrants?format=csv", "/v1/warrants?format=ndjson"} <= hrefs
     assert "/v1/warrants?format=json" not in hrefs
     assert not any(h.startswith("/v1/events?format=") for h in hrefs)
+
+
+@pytest.mark.parametrize("url", ["/", f"/sources/{SOURCE_ID}", "/docs"])
+def test_page_revalidates_with_its_etag(client, url):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_source_page_etag_changes_when_a_citing_record_changes(client, db_path):
+    before = client.get(f"/sources/{SOURCE_ID}").headers["ETag"]
+    sqlite_utils.Database(db_path)["warrants"].update("warrant-yoav-gallant", {"title": "Renamed"})
+    assert client.get(f"/sources/{SOURCE_ID}").headers["ETag"] != before
