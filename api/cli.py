@@ -126,8 +126,8 @@ def check(db_path):
 def serve(db_path, host, port, workers):
     """Serve the API with gunicorn, building the database first if it is missing.
 
-    Logs one JSON line per request to stderr; SIGTERM or Ctrl-C finishes the requests in flight
-    and exits 0.
+    Logs one JSON line per request to stderr. SIGTERM lets the requests in flight finish (up to
+    10 seconds), then exits 0; Ctrl-C stops at once.
 
     \b
     Example:

@@ -23,7 +23,7 @@ class GunicornServer(BaseApplication):
 
 
 def run(db_path: str, host: str, port: int, workers: int) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully and return (exit status 0)."""
+    """Serve until SIGTERM (graceful: requests in flight finish) or SIGINT (at once), then return."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
