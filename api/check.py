@@ -4,7 +4,7 @@ every row's etag, and full-text indexes in step with their tables."""
 import hashlib
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import sqlite_utils
 
@@ -38,6 +38,15 @@ class Report:
 
     def add(self, check: str, where: str, message: str) -> None:
         self.findings.append(Finding(check, where, message))
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "citations": self.citations,
+            "fts_tables": self.fts_tables,
+            "findings": [asdict(finding) for finding in self.findings],
+        }
 
 
 def record_count(db: sqlite_utils.Database) -> int:

@@ -1,5 +1,6 @@
 """The icc-events command line: build, check and serve the database, write the OpenAPI file."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def seed(db_path):
 
 @cli.command()
 @DB_OPTION
-def check(db_path):
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.pass_context
+def check(ctx, db_path, as_json):
     """Verify a database and report every problem found.
 
     Checks SQLite's PRAGMA integrity_check, every table and column, every citation against its
@@ -76,8 +79,9 @@ def check(db_path):
     every full-text index against its table. Exits 1 when anything is wrong.
 
     \b
-    Example:
+    Examples:
         icc-events check --db icc-events.db
+        icc-events check --json | jq '.findings[].where'
     """
     from api.check import check_database, record_count
     from api.db import connect
@@ -90,6 +94,9 @@ def check(db_path):
             report = check_database(db, advance=bar.update)
     finally:
         db.conn.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        ctx.exit(0 if report.ok else 1)
     click.echo(
         f"Checked {db_path}: {report.records} records, {report.citations} citations, "
         f"{report.fts_tables} full-text indexes."

@@ -1,5 +1,6 @@
 """`icc-events check`: a sound database passes; each kind of damage is found, named and fails the run."""
 
+import json
 import shutil
 
 import pytest
@@ -139,3 +140,21 @@ def test_check_reports_every_problem_not_just_the_first(db_path):
     assert result.exit_code == 1
     events = sqlite_utils.Database(db_path)["events"].count
     assert result.stdout.count("[etag]") == events + 1
+
+
+def test_json_report_lists_each_finding_and_sets_the_exit_status(db_path):
+    result = CliRunner().invoke(cli, ["check", "--db", str(db_path), "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["findings"] == [] and report["records"] > 0
+    damaged(db_path, f"UPDATE warrants SET etag = 'x' WHERE id = '{WARRANT}'")
+    result = CliRunner().invoke(cli, ["check", "--db", str(db_path), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    [finding] = report["findings"]
+    assert finding == {
+        "check": "etag",
+        "where": f"warrants/{WARRANT}",
+        "message": "The stored etag is not the digest of the row.",
+    }
