@@ -32,7 +32,7 @@ def all_citations(client) -> list[tuple[str, str, dict]]:
 def test_landing_page_counts_every_collection_and_links_onward(client, db_path):
     page = get_page(client, "/")
     hrefs = {a["href"] for a in page.all("a")}
-    assert {"/docs", "/openapi.yaml", f"/sources/{SOURCE_ID}"} <= hrefs
+    assert {"/docs", "/openapi.yaml", f"/sources/{SOURCE_ID}", "/v1/changes"} <= hrefs
     db = sqlite_utils.Database(db_path)
     for name in COLLECTIONS:
         assert f"/v1/{name}" in hrefs
