@@ -23,17 +23,37 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from api import db, docs, errors, feed, headers, meta, pages, records, request_log, writes
+    from flask_compress import Compress
+
+    from api import (
+        cors,
+        db,
+        docs,
+        errors,
+        feed,
+        headers,
+        meta,
+        pages,
+        records,
+        request_log,
+        search_views,
+        timeline,
+        writes,
+    )
 
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
+    cors.init_app(app)
+    Compress(app)
     app.register_blueprint(meta.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(timeline.bp)
     return app

@@ -40,9 +40,12 @@ def init_app(app) -> None:
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Every collection's table, with an index per sort and per filter that keeps keyset paging cheap."""
+    """Every collection's table, with an index per sort and per filter, and its full-text index."""
+    from api.search import enable_search
+
     for collection in COLLECTIONS.values():
         create_table(db, collection)
+        enable_search(db, collection)
     create_curation_tables(db)
 
 

@@ -13,11 +13,13 @@ from api.openapi_curation import add_curation
 from api.openapi_pages import add_pages, add_request_id_header
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
-from schemas.query import list_query_schema
+from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
+from schemas.results import SearchHitSchema, TimelineEntrySchema
 
 PROBLEM_RESPONSES = {
     "400": "A query parameter is unknown, repeated or invalid; `errors` names each one.",
     "404": "No record has this id.",
+    "406": "None of the formats the Accept header allows is offered (JSON, CSV, NDJSON).",
     "500": "An unexpected error; details are logged, never sent.",
 }
 EXAMPLE_BASE_URL = "http://localhost:8000"
@@ -51,9 +53,76 @@ def example_records(app: Flask) -> dict[str, dict]:
     return examples
 
 
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Strong validator of this representation; send it back in If-None-Match.",
+        "schema": {"type": "string"},
+    },
+    "Last-Modified": {
+        "description": "The latest updated_at of the records in the representation.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"description": "How long caches may reuse the response.", "schema": {"type": "string"}},
+}
+NOT_MODIFIED = {
+    "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
+    "headers": CACHE_HEADERS,
+}
+EXPORT_MEDIA_TYPES = {
+    "text/csv": {
+        "schema": {
+            "type": "string",
+            "description": "RFC 4180, UTF-8, a header row; partial dates as field.part columns, "
+            "lists and objects as JSON text.",
+        }
+    },
+    "application/x-ndjson": {"schema": {"type": "string", "description": "One JSON record per line."}},
+}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def shaped_schema(spec: APISpec, collection: Collection) -> dict:
+    """A record shaped by fields= (only id required) and include= (related records under included)."""
+    from api.shape import includes
+
+    full = spec.components.schemas[schema_name(collection)]
+    included = {}
+    for include_name, include in includes(collection).items():
+        targets = [ref(schema_name(COLLECTIONS[t])) for t in include.targets(collection)]
+        one = targets[0] if len(targets) == 1 else {"anyOf": targets}
+        if include.many:
+            included[include_name] = {"type": "array", "items": one}
+        else:
+            included[include_name] = {"anyOf": [*targets, {"type": "null"}]}
+    properties = {
+        **full["properties"],
+        "included": {"type": "object", "additionalProperties": False, "properties": included},
+    }
+    return {"type": "object", "required": ["id"], "additionalProperties": False, "properties": properties}
+
+
+def facets_schema() -> dict:
+    count = {
+        "type": "object",
+        "required": ["value", "count"],
+        "additionalProperties": False,
+        "properties": {"value": {"type": ["string", "null"]}, "count": {"type": "integer"}},
+    }
+    return {
+        "type": "object",
+        "description": "Per facet= field, the number of matching records per value, most frequent first.",
+        "additionalProperties": {"type": "array", "items": count},
+    }
+
+
 def add_collection(spec: APISpec, collection: Collection, example: dict) -> None:
     name = schema_name(collection)
     spec.components.schema(name, schema=type(collection.schema))
+    spec.components.schema(f"{name}Shaped", shaped_schema(spec, collection))
+    record = {"anyOf": [ref(name), ref(f"{name}Shaped")]}
     spec.components.schema(
         f"{name}List",
         {
@@ -61,8 +130,9 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
             "required": ["data", "links"],
             "additionalProperties": False,
             "properties": {
-                "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+                "data": {"type": "array", "items": record},
                 "links": {"$ref": "#/components/schemas/PageLinks"},
+                "facets": facets_schema(),
             },
         },
     )
@@ -79,13 +149,15 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
                 "responses": {
                     "200": {
-                        "description": f"A page of {collection.name}.",
+                        "description": f"A page of {collection.name} (JSON), or every matching record "
+                        "(CSV, NDJSON; streamed).",
                         "headers": {
                             "Link": {
                                 "description": 'RFC 8288 link to the next page (rel="next"), '
                                 "when there is one.",
                                 "schema": {"type": "string"},
-                            }
+                            },
+                            **CACHE_HEADERS,
                         },
                         "content": {
                             "application/json": {
@@ -97,10 +169,13 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                                         "next": None,
                                     },
                                 },
-                            }
+                            },
+                            **EXPORT_MEDIA_TYPES,
                         },
                     },
+                    "304": NOT_MODIFIED,
                     "400": problem_response(PROBLEM_RESPONSES["400"]),
+                    "406": problem_response(PROBLEM_RESPONSES["406"]),
                     "500": problem_response(PROBLEM_RESPONSES["500"]),
                 },
             }
@@ -120,29 +195,90 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "required": True,
                         "schema": {"type": "string"},
                         "example": example["id"],
-                    }
+                    },
+                    {"in": "query", "schema": item_query_schema(collection)},
                 ],
                 "responses": {
                     "200": {
-                        "description": f"The {collection.singular}.",
-                        "headers": {
-                            "ETag": {
-                                "description": "Strong validator of this record's current version.",
-                                "schema": {"type": "string"},
-                            }
-                        },
+                        "description": f"The {collection.singular}. Without fields= and include=, "
+                        "its ETag is the stored record's own digest.",
+                        "headers": CACHE_HEADERS,
                         "content": {
-                            "application/json": {
-                                "schema": {"$ref": f"#/components/schemas/{name}"},
-                                "example": example,
-                            }
+                            "application/json": {"schema": record, "example": example},
+                            **EXPORT_MEDIA_TYPES,
                         },
                     },
+                    "304": NOT_MODIFIED,
+                    "400": problem_response(PROBLEM_RESPONSES["400"]),
                     "404": problem_response(PROBLEM_RESPONSES["404"]),
+                    "406": problem_response(PROBLEM_RESPONSES["406"]),
                     "500": problem_response(PROBLEM_RESPONSES["500"]),
                 },
             }
         },
+    )
+
+
+def json_list_operation(operation_id: str, summary: str, description: str, query, item: str) -> dict:
+    """A GET answering a JSON list of item schemas, with caching and problems."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description,
+            "tags": ["query"],
+            "parameters": [{"in": "query", "schema": query}],
+            "responses": {
+                "200": {
+                    "description": summary + ".",
+                    "headers": CACHE_HEADERS,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["data", "links"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "data": {"type": "array", "items": ref(item)},
+                                    "links": ref("PageLinks"),
+                                },
+                            }
+                        }
+                    },
+                },
+                "304": NOT_MODIFIED,
+                "400": problem_response(PROBLEM_RESPONSES["400"]),
+                "500": problem_response(PROBLEM_RESPONSES["500"]),
+            },
+        }
+    }
+
+
+def add_cross_collection_views(spec: APISpec) -> None:
+    spec.components.schema("SearchHit", schema=SearchHitSchema)
+    spec.components.schema("TimelineEntry", schema=TimelineEntrySchema)
+    spec.path(
+        path="/v1/search",
+        operations=json_list_operation(
+            "search",
+            "Search every collection",
+            "SQLite FTS5 with the porter stemmer; any string is a valid query (operators are taken "
+            "literally). The best `limit` hits by bm25, each with a highlighted snippet; "
+            "`next` is always null.",
+            SearchQuerySchema,
+            "SearchHit",
+        ),
+    )
+    spec.path(
+        path="/v1/timeline",
+        operations=json_list_operation(
+            "timeline",
+            "Timeline of dated records",
+            "Events, warrants, sanctions and statements with a known date, earliest first: partial "
+            "dates order by their first possible day, then their last. Keyset-paged like the lists.",
+            TimelineQuerySchema,
+            "TimelineEntry",
+        ),
     )
 
 
@@ -179,6 +315,7 @@ def build_spec(app: Flask) -> dict:
     for collection in COLLECTIONS.values():
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
+    add_cross_collection_views(spec)
     spec.path(
         path="/healthz",
         operations={

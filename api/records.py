@@ -1,59 +1,160 @@
 """Read views over every collection: GET /v1/<collection> and GET /v1/<collection>/<id>."""
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request, stream_with_context, url_for
 
+from api.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
 from api.collections import COLLECTIONS, Collection
-from api.db import get_db
+from api.db import connect, get_db
 from api.errors import APIProblem
-from api.links import with_links
+from api.facets import facet_counts
+from api.filters import conditions
+from api.formats import content_type, csv_columns, csv_lines, ndjson_lines, negotiate
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
-from api.rows import from_row
-from api.store import get_row, list_records, order_columns
-from schemas.query import list_query_schema
+from api.shape import dump_row, embed, related_rows, sparse
+from api.store import get_row, iter_rows, list_rows, order_columns
+from schemas.query import item_query_schema, list_query_schema
 
 bp = Blueprint("records", __name__, url_prefix="/v1")
 QUERY_SCHEMAS = {name: list_query_schema(c) for name, c in COLLECTIONS.items()}
+ITEM_QUERY_SCHEMAS = {name: item_query_schema(c) for name, c in COLLECTIONS.items()}
+
+
+def sort_key(sort: list[tuple[str, bool]]) -> str:
+    return ",".join(("-" if desc else "") + name for name, desc in sort)
+
+
+def shaped(collection: Collection, rows: list[dict], args: dict, related: dict) -> list[dict]:
+    """Rows as records: dumped, embedded includes, then only the fields asked for."""
+    records = []
+    for row in rows:
+        record = dump_row(collection, row)
+        if args.get("include"):
+            record = embed(collection, record, args["include"], related)
+        records.append(sparse(record, args.get("fields") and [*args["fields"], "included"]))
+    return records
 
 
 def list_view(collection: Collection):
     def view():
         args = parse_query(QUERY_SCHEMAS[collection.name])
-        sort_key = ",".join(("-" if desc else "") + name for name, desc in args["sort"])
-        columns = order_columns(collection, args["sort"])
+        fmt = negotiate(args.get("format"))
+        key = sort_key(args["sort"])
         after = None
         if "cursor" in args:
-            after = decode_cursor(args["cursor"], sort_key, len(columns))
-        filters = {k: v for k, v in args.items() if k in collection.filters()}
-        records, next_after = list_records(get_db(), collection, filters, args["sort"], args["limit"], after)
-        schema = collection.schema
-        data = [with_links(collection, r) for r in schema.dump(records, many=True)]
+            after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
+        where, params = conditions(collection, args)
+        if fmt != "json":
+            return export(collection, fmt, args, where, params, after)
+        db = get_db()
+        rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
+        related = related_rows(db, collection, rows, args.get("include") or [])
+        facets = facet_counts(db, collection, args.get("facet") or [], where, params)
         next_url = None
         if next_after is not None:
-            params = {**request.args.to_dict(), "cursor": encode_cursor(sort_key, next_after)}
-            next_url = url_for(request.endpoint, _external=True, **params)
-        response = current_app.json.response({"data": data, "links": {"self": request.url, "next": next_url}})
+            query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
+            next_url = url_for(request.endpoint, _external=True, **query)
+        etag = representation_etag(
+            request.url,
+            [r["etag"] for r in rows],
+            sorted(related),
+            [r["etag"] for r in related.values()],
+            facets,
+            next_url,
+        )
+        modified = last_modified([*rows, *related.values()])
+        if is_fresh(etag, modified):
+            return not_modified(etag, modified)
+        body = {
+            "data": shaped(collection, rows, args, related),
+            "links": {"self": request.url, "next": next_url},
+        }
+        if "facet" in args:
+            body["facets"] = facets
+        response = current_app.json.response(body)
         if next_url:
             response.headers["Link"] = f'<{next_url}>; rel="next"'
-        return response
+        return cache_headers(response, etag, modified)
 
     view.__name__ = f"list_{collection.name}"
     view.__doc__ = f"List {collection.name}, keyset-paged."
     return view
 
 
+def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
+    """Every matching record as CSV or NDJSON, streamed from one read transaction in keyset batches."""
+    if args.get("include") or args.get("facet"):
+        raise APIProblem(
+            400,
+            "include and facet need format=json.",
+            errors={k: "Only with format=json." for k in ("include", "facet") if args.get(k)},
+        )
+    db = connect(current_app.config["DATABASE"])
+    # One snapshot for the ETag pass and the body, so the tag describes exactly what is sent.
+    db.execute("BEGIN")
+    try:
+        digest_rows = iter_rows(db, collection, where, params, args["sort"], after, "etag, updated_at")
+        tags, stamps = [], []
+        for row in digest_rows:
+            tags.append(row["etag"])
+            stamps.append(row)
+        etag = representation_etag(request.url, fmt, tags)
+        modified = last_modified(stamps)
+        if is_fresh(etag, modified):
+            db.conn.close()
+            return not_modified(etag, modified)
+    except Exception:
+        db.conn.close()
+        raise
+    wanted = args.get("fields")
+
+    def records():
+        try:
+            for row in iter_rows(db, collection, where, params, args["sort"], after):
+                yield sparse(dump_row(collection, row), wanted)
+        finally:
+            db.conn.close()
+
+    lines = csv_lines(csv_columns(collection, wanted), records()) if fmt == "csv" else ndjson_lines(records())
+    response = current_app.response_class(stream_with_context(lines), content_type=content_type(fmt))
+    return cache_headers(response, etag, modified)
+
+
 def item_view(collection: Collection):
     def view(record_id: str):
-        row = get_row(get_db(), collection, record_id)
+        args = parse_query(ITEM_QUERY_SCHEMAS[collection.name])
+        fmt = negotiate(args.get("format"))
+        db = get_db()
+        row = get_row(db, collection, record_id)
         if row is None:
             raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
-        record = with_links(collection, collection.schema.dump(from_row(collection, row)))
-        response = current_app.json.response(record)
-        response.set_etag(row["etag"])
-        return response
+        related = related_rows(db, collection, [row], args.get("include") or [])
+        plain = fmt == "json" and not args.get("fields") and not args.get("include")
+        # A plain JSON item is tagged by its stored row digest, so writers and readers share one ETag.
+        etag = (
+            row["etag"]
+            if plain
+            else representation_etag(
+                request.url, fmt, row["etag"], sorted(related), [r["etag"] for r in related.values()]
+            )
+        )
+        modified = last_modified([row, *related.values()])
+        if is_fresh(etag, modified):
+            return not_modified(etag, modified)
+        [record] = shaped(collection, [row], args, related)
+        if fmt == "json":
+            response = current_app.json.response(record)
+        elif fmt == "csv":
+            text = "".join(csv_lines(csv_columns(collection, args.get("fields")), [record]))
+            response = current_app.response_class(text, content_type=content_type(fmt))
+        else:
+            response = current_app.response_class(
+                "".join(ndjson_lines([record])), content_type=content_type(fmt)
+            )
+        return cache_headers(response, etag, modified)
 
     view.__name__ = f"get_{collection.name}"
-    view.__doc__ = f"One {collection.singular} by id."
+    view.__doc__ = f"One {collection.singular}, shaped by fields= and include=."
     return view
 
 

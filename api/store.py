@@ -1,10 +1,14 @@
 """Reading records: one parameterised query per page or item, keyset-paged."""
 
+from collections.abc import Iterator
+
 import sqlite_utils
 
 from api.collections import Collection
 from api.paging import keyset_condition
-from api.rows import from_row, sort_column
+from api.rows import sort_column
+
+EXPORT_BATCH = 500
 
 
 def get_row(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
@@ -24,32 +28,65 @@ def order_columns(collection: Collection, sort: list[tuple[str, bool]]) -> list[
     return [*columns, ("id", columns[-1][1])]
 
 
-def list_records(
-    db: sqlite_utils.Database,
+def page_sql(
     collection: Collection,
-    filters: dict[str, str],
-    sort: list[tuple[str, bool]],
-    limit: int,
-    after: list | None = None,
-) -> tuple[list[dict], list | None]:
-    """One page of records and the sort values of its last row when another page follows."""
-    columns = order_columns(collection, sort)
-    where, params = [], []
-    for name, value in filters.items():
-        where.append(f"[{name}] = ?")
-        params.append(value)
+    where: list[str],
+    params: list,
+    columns: list[tuple[str, bool]],
+    after: list | None,
+    select: str = "*",
+) -> tuple[str, list]:
+    """SELECT ... WHERE filters AND after-the-cursor ORDER BY the sort columns LIMIT ?."""
+    where, params = list(where), list(params)
     if after is not None:
         condition, values = keyset_condition(columns, after)
         where.append(condition)
         params.extend(values)
-    sql = f"SELECT * FROM [{collection.table}]"
+    sql = f"SELECT {select} FROM [{collection.table}]"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY " + ", ".join(f"[{c}] {'DESC' if d else 'ASC'}" for c, d in columns)
-    sql += " LIMIT ?"
-    rows = list(db.query(sql, [*params, limit + 1]))
+    return sql + " LIMIT ?", params
+
+
+def list_rows(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    where: list[str],
+    params: list,
+    sort: list[tuple[str, bool]],
+    limit: int,
+    after: list | None = None,
+) -> tuple[list[dict], list | None]:
+    """One page of rows and the sort values of its last row when another page follows."""
+    columns = order_columns(collection, sort)
+    sql, values = page_sql(collection, where, params, columns, after)
+    rows = list(db.query(sql, [*values, limit + 1]))
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_after = [rows[-1][c] for c, _ in columns]
-    return [from_row(collection, row) for row in rows], next_after
+    return rows, next_after
+
+
+def iter_rows(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    where: list[str],
+    params: list,
+    sort: list[tuple[str, bool]],
+    after: list | None = None,
+    select: str = "*",
+) -> Iterator[dict]:
+    """Every matching row in sort order, fetched in keyset batches so memory stays constant."""
+    columns = order_columns(collection, sort)
+    keys = [c for c, _ in columns]
+    # The sort columns come along so each batch can continue after the last row of the previous one.
+    select = select if select == "*" else ", ".join(dict.fromkeys([select, *keys]))
+    while True:
+        sql, values = page_sql(collection, where, params, columns, after, select)
+        rows = list(db.query(sql, [*values, EXPORT_BATCH]))
+        yield from rows
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = [rows[-1][k] for k in keys]

@@ -1,11 +1,20 @@
-"""Query-string schemas: paging, sort and filters per collection; unknown parameters are errors."""
+"""Query-string schemas: paging, sort, filters, search, shape and format per collection.
+
+Unknown parameters are errors.
+"""
+
+import datetime as dt
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
-from api.collections import Collection
+from api.collections import COLLECTIONS, Collection
+from schemas.common import PARTIAL_DATE_PATTERN, date_bounds
 
 MAX_PAGE_SIZE = 500
 MAX_PARAM_LENGTH = 2000
+MAX_SEARCH_HITS = 100
+FORMATS = ["json", "csv", "ndjson"]
+STORED_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def parse_sort(value: str, allowed: tuple[str, ...]) -> list[tuple[str, bool]]:
@@ -38,6 +47,55 @@ class SortField(fields.Str):
         return parse_sort(super()._deserialize(value, attr, data, **kwargs), self.allowed)
 
 
+class NameList(fields.Str):
+    """A comma-separated list of names from an allowlist; unknown names are named in the error."""
+
+    def __init__(self, allowed, **kwargs):
+        self.allowed = list(allowed)
+        kwargs.setdefault("validate", validate.Length(max=MAX_PARAM_LENGTH))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        names = [n.strip() for n in super()._deserialize(value, attr, data, **kwargs).split(",")]
+        unknown = [n for n in names if n not in self.allowed]
+        if unknown:
+            raise ValidationError(f"Unknown: {', '.join(unknown)}. Known: {', '.join(self.allowed)}.")
+        return list(dict.fromkeys(names))
+
+
+class PartialDateParam(fields.Str):
+    """YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            validate.Regexp(PARTIAL_DATE_PATTERN)(value)
+            for bound in date_bounds(value):
+                dt.date.fromisoformat(bound)
+        except (ValidationError, ValueError):
+            raise ValidationError("Expected YYYY, YYYY-MM or YYYY-MM-DD, a real date.") from None
+        return value
+
+
+class Timestamp(fields.DateTime):
+    """An ISO 8601 date-time (UTC when no offset is given), compared with stored updated_at values."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).strftime(STORED_TIMESTAMP)
+
+
+def has_words(value: str) -> None:
+    if not value.split():
+        raise ValidationError("Give at least one word to search for.")
+
+
+def search_text(**kwargs) -> fields.Str:
+    return fields.Str(validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), has_words], **kwargs)
+
+
 class PageQuerySchema(Schema):
     limit = fields.Int(
         load_default=50,
@@ -50,8 +108,42 @@ class PageQuerySchema(Schema):
     )
 
 
+def format_field(description: str) -> fields.Str:
+    return fields.Str(
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": description + " Overrides the Accept header."},
+    )
+
+
+def shape_fields(collection: Collection) -> dict[str, fields.Field]:
+    """fields= and include=, shared by lists and items."""
+    from api.shape import includes
+
+    return {
+        "fields": NameList(
+            [n for n in collection.schema.fields if n != "id"],
+            metadata={
+                "description": "Comma-separated fields to return (id is always kept).",
+                "example": next(n for n in collection.schema.fields if n != "id"),
+            },
+        ),
+        "include": NameList(
+            includes(collection),
+            metadata={
+                "description": "Comma-separated related records to embed under `included`: "
+                + ", ".join(includes(collection))
+                + ".",
+                "example": next(iter(includes(collection)), None),
+            },
+        ),
+    }
+
+
 def list_query_schema(collection: Collection) -> Schema:
-    """The query schema of GET /v1/<collection>: paging, sort and one equality filter per field."""
+    """The query schema of GET /v1/<collection>: paging, sort, filters, search, facets, shape, format."""
+    from api.facets import facet_fields
+    from api.filters import date_range_filters, membership_filters, text_filters
+
     attrs = {
         "sort": SortField(
             collection.sorts,
@@ -64,10 +156,100 @@ def list_query_schema(collection: Collection) -> Schema:
         )
     }
     for name, field in collection.filters().items():
-        choices = next((v.choices for v in field.validators if isinstance(v, validate.OneOf)), None)
         attrs[name] = fields.Str(
-            validate=validate.OneOf(choices) if choices else validate.Length(min=1, max=200),
+            validate=enum_or_length(field),
             metadata={"description": f"Only records whose {name} is this value."},
         )
+    for name in text_filters(collection):
+        attrs[name] = fields.Str(
+            validate=validate.Length(min=1, max=300),
+            metadata={"description": f"Only records whose {name} is this value, ignoring case."},
+        )
+    for name, (column, inner) in membership_filters(collection).items():
+        attrs[name] = fields.Str(
+            validate=enum_or_length(inner),
+            metadata={"description": f"Only records whose {column} include this value."},
+        )
+    for name, (field_name, end) in date_range_filters(collection).items():
+        bound = "on or after" if end == "from" else "on or before"
+        attrs[name] = PartialDateParam(
+            metadata={
+                "description": f"Only records whose {field_name} may fall {bound} this YYYY, YYYY-MM or "
+                "YYYY-MM-DD (partial dates match when their span overlaps).",
+                "example": "2024-11",
+            }
+        )
+    attrs["changed_since"] = Timestamp(
+        metadata={
+            "description": "Only records created or updated at or after this ISO 8601 time (UTC).",
+            "example": "2025-01-01T00:00:00Z",
+        }
+    )
+    attrs["q"] = search_text(
+        metadata={
+            "description": "Full-text search (any words, all required; word* for a prefix).",
+            "example": "pressure",
+        }
+    )
+    attrs["facet"] = NameList(
+        facet_fields(collection),
+        metadata={
+            "description": "Comma-separated fields to count records per value of, over all pages.",
+            "example": next(iter(facet_fields(collection)), None),
+        },
+    )
+    attrs.update(shape_fields(collection))
+    attrs["format"] = format_field(
+        "json (default) pages; csv and ndjson stream every matching record, from the cursor if given."
+    )
     schema_class = PageQuerySchema.from_dict(attrs, name=f"{collection.singular.title()}ListQuery")
     return schema_class()
+
+
+def item_query_schema(collection: Collection) -> Schema:
+    """The query schema of GET /v1/<collection>/<id>: shape and format."""
+    attrs = {**shape_fields(collection), "format": format_field("json (default), csv or ndjson.")}
+    return Schema.from_dict(attrs, name=f"{collection.singular.title()}ItemQuery")()
+
+
+def enum_or_length(field: fields.Field) -> validate.Validator:
+    choices = next((v.choices for v in field.validators if isinstance(v, validate.OneOf)), None)
+    return validate.OneOf(choices) if choices else validate.Length(min=1, max=200)
+
+
+class SearchQuerySchema(Schema):
+    """GET /v1/search."""
+
+    q = search_text(
+        required=True, metadata={"description": "Words to search for, all required.", "example": "pressure"}
+    )
+    collections = NameList(
+        COLLECTIONS,
+        metadata={
+            "description": "Comma-separated collections to search (default all).",
+            "example": "statements",
+        },
+    )
+    limit = fields.Int(
+        load_default=20,
+        validate=validate.Range(min=1, max=MAX_SEARCH_HITS),
+        metadata={"description": f"Best hits to return, 1 to {MAX_SEARCH_HITS}."},
+    )
+
+
+class TimelineQuerySchema(PageQuerySchema):
+    """GET /v1/timeline."""
+
+    date_from = PartialDateParam(
+        metadata={"description": "Only entries that may fall on or after this date.", "example": "2025"}
+    )
+    date_to = PartialDateParam(
+        metadata={"description": "Only entries that may fall on or before this date.", "example": "2025-11"}
+    )
+    collections = NameList(
+        ["events", "warrants", "sanctions", "statements"],
+        metadata={
+            "description": "Comma-separated kinds of record to list (default all four).",
+            "example": "events",
+        },
+    )

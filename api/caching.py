@@ -1,0 +1,52 @@
+"""HTTP caching: strong ETags of representations, conditional requests answered with 304, cache headers."""
+
+import datetime as dt
+import hashlib
+import json
+
+from flask import current_app, request
+
+
+def representation_etag(*parts) -> str:
+    """A digest of everything a representation is made from, taken before it is rendered."""
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def parse_timestamp(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(microsecond=0)
+
+
+def last_modified(rows) -> dt.datetime | None:
+    """The latest updated_at of the rows a representation is made from."""
+    stamps = [row["updated_at"] for row in rows if row.get("updated_at")]
+    return parse_timestamp(max(stamps)) if stamps else None
+
+
+def is_fresh(etag: str, modified: dt.datetime | None) -> bool:
+    """Whether the client's copy is current: If-None-Match first, If-Modified-Since only without it."""
+    if request.if_none_match:
+        if request.if_none_match.star_tag:
+            return True
+        # Compression appends ":gzip" (or another coding) to the tag the client saw.
+        return any(t == etag or t.startswith(etag + ":") for t in request.if_none_match.as_set(True))
+    since = request.if_modified_since
+    return bool(since and modified and modified <= since)
+
+
+def cache_headers(response, etag: str, modified: dt.datetime | None):
+    """ETag, Last-Modified and Cache-Control on a GET response (200 or 304)."""
+    response.set_etag(etag)
+    if modified:
+        response.last_modified = modified
+    max_age = current_app.config["CACHE_MAX_AGE"]
+    response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
+    response.vary.add("Accept")
+    return response
+
+
+def not_modified(etag: str, modified: dt.datetime | None):
+    """A 304 with the validators and no body."""
+    return cache_headers(current_app.response_class(status=304), etag, modified)

@@ -1,0 +1,84 @@
+"""Representations: JSON, CSV (RFC 4180) and NDJSON, chosen by format= or the Accept header."""
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+
+from flask import request
+
+from api.collections import Collection
+from api.errors import APIProblem
+from schemas.common import PartialDateSchema, is_partial_date
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "ndjson": "application/x-ndjson",
+}
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8; header=present"
+PARTIAL_DATE_PARTS = list(PartialDateSchema().fields)
+
+
+def negotiate(requested: str | None) -> str:
+    """The format to answer in: format= wins, then the Accept header; a 406 when nothing fits."""
+    if requested:
+        return requested
+    if not request.accept_mimetypes:
+        return "json"
+    best = request.accept_mimetypes.best_match(list(MEDIA_TYPES.values()))
+    if best is None:
+        offered = ", ".join(MEDIA_TYPES.values())
+        raise APIProblem(406, f"Cannot answer in any type the Accept header allows; offered: {offered}.")
+    return next(name for name, media in MEDIA_TYPES.items() if media == best)
+
+
+def csv_columns(collection: Collection, wanted: list[str] | None) -> list[str]:
+    """The header row: the schema's fields in order, partial dates spread as field.part; no links."""
+    names = [n for n in collection.schema.fields if n != "links" and (not wanted or n in wanted or n == "id")]
+    columns = []
+    for name in names:
+        if is_partial_date(collection.schema.fields[name]):
+            columns.extend(f"{name}.{part}" for part in PARTIAL_DATE_PARTS)
+        else:
+            columns.append(name)
+    return columns
+
+
+def csv_value(value) -> str:
+    """Lists and objects as compact JSON, null as the empty string, everything else as text."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def csv_row(columns: list[str], record: dict) -> list[str]:
+    row = []
+    for column in columns:
+        name, _, part = column.partition(".")
+        value = record.get(name)
+        row.append(csv_value(value.get(part) if part and isinstance(value, dict) else value))
+    return row
+
+
+def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
+    """The header, then one CRLF-terminated RFC 4180 line per record."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in itertools.chain([columns], (csv_row(columns, r) for r in records)):
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def ndjson_lines(records: Iterable[dict]) -> Iterator[str]:
+    for record in records:
+        yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def content_type(fmt: str) -> str:
+    return CSV_CONTENT_TYPE if fmt == "csv" else MEDIA_TYPES[fmt]

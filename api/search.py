@@ -1,0 +1,85 @@
+"""Full-text search: an FTS5 index per collection, kept in step by triggers, queried with escaped input."""
+
+import re
+
+import sqlite_utils
+from marshmallow import fields
+from marshmallow.validate import OneOf
+
+from api.collections import COLLECTIONS, Collection
+
+# A token ending in * (after at least one other character) is a prefix query; everything else is literal.
+PREFIX_TOKEN = re.compile(r"^(.*[^*])\*+$", re.DOTALL)
+SNIPPET_TOKENS = 16
+MARK_OPEN, MARK_CLOSE, ELLIPSIS = "<mark>", "</mark>", "…"
+
+
+def searchable_columns(collection: Collection) -> list[str]:
+    """Free-text columns: strings that are not ids, enums or references, and lists of such strings."""
+    columns = []
+    for name, f in collection.schema.fields.items():
+        inner = f.inner if isinstance(f, fields.List) else f
+        if not isinstance(inner, fields.Str) or f.dump_only or name in ("id", "url"):
+            continue
+        if "references" in inner.metadata or "references" in f.metadata:
+            continue
+        if any(isinstance(v, OneOf) for v in inner.validators):
+            continue
+        columns.append(name)
+    return columns
+
+
+def fts_table(collection: Collection) -> str:
+    return f"{collection.table}_fts"
+
+
+def label_column(collection: Collection) -> str:
+    """The column that names a record in a list of hits."""
+    return next(c for c in ("title", "name", "summary", "id") if c in collection.schema.fields)
+
+
+def enable_search(db: sqlite_utils.Database, collection: Collection) -> None:
+    """The collection's FTS5 index, with triggers so every later write through SQL stays searchable."""
+    db[collection.table].enable_fts(
+        searchable_columns(collection), fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+
+
+def match_expression(q: str) -> str:
+    """Any user string as a safe FTS5 query: every whitespace-separated token quoted, all required.
+
+    FTS5 operators (AND, NEAR, quotes, parentheses, column filters) lose their meaning; a trailing *
+    on a token still asks for a prefix match.
+    """
+    terms = []
+    for token in q.split():
+        prefix = PREFIX_TOKEN.match(token)
+        word = prefix.group(1) if prefix else token
+        quoted = '"' + word.replace('"', '""') + '"'
+        terms.append(quoted + "*" if prefix else quoted)
+    return " ".join(terms)
+
+
+def search_condition(collection: Collection) -> str:
+    """A WHERE clause (one ? for the match expression) keeping the rows that match."""
+    fts = fts_table(collection)
+    return f"rowid IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)"
+
+
+def search_all(db: sqlite_utils.Database, q: str, names: list[str], limit: int) -> list[dict]:
+    """The best hits across collections by bm25, each with its collection, label and a snippet."""
+    expression = match_expression(q)
+    if not expression:
+        return []
+    selects, params = [], []
+    for name in names:
+        collection = COLLECTIONS[name]
+        fts, table = fts_table(collection), collection.table
+        selects.append(
+            f"SELECT ? AS collection, r.id AS id, r.[{label_column(collection)}] AS label, "
+            f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, bm25([{fts}]) AS rank "
+            f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
+        )
+        params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression])
+    sql = " UNION ALL ".join(selects) + " ORDER BY rank, collection, id LIMIT ?"
+    return list(db.query(sql, [*params, limit]))
