@@ -1,5 +1,6 @@
 """Holds every response the suite receives against the committed openapi.yaml."""
 
+import gzip
 import json
 import re
 from functools import cache
@@ -67,7 +68,13 @@ def validate_response(method: str, path: str, response) -> None:
     )
     schema = content[response.mimetype].get("schema", {})
     if response.mimetype.endswith("json"):
-        validate_body(schema, json.loads(response.get_data()))
+        validate_body(schema, json.loads(decoded_body(response)))
+
+
+def decoded_body(response) -> bytes:
+    """The body with any gzip content coding undone."""
+    data = response.get_data()
+    return gzip.decompress(data) if response.headers.get("Content-Encoding") == "gzip" else data
 
 
 def validate_body(schema_or_ref, body) -> None:

@@ -1,0 +1,92 @@
+"""Full-text search: ranked hits with snippets across collections, q= on lists, any string is safe."""
+
+import pytest
+import sqlite_utils
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.collections import COLLECTIONS
+from api.rows import row_etag
+from tests.conftest import assert_problem
+
+
+def test_search_finds_what_was_said_about_pressure_with_highlighted_snippets(client):
+    response = client.get("/v1/search?q=pressure&collections=statements")
+    assert response.status_code == 200
+    hits = response.get_json()["data"]
+    assert "statement-tomoko-akane-no-pressure" in [h["id"] for h in hits]
+    for hit in hits:
+        assert hit["collection"] == "statements"
+        assert "<mark>pressure</mark>" in hit["snippet"].lower()
+        assert hit["url"].endswith(f"/v1/statements/{hit['id']}")
+
+
+def test_search_spans_collections_best_hits_first(client):
+    hits = client.get("/v1/search?q=gallant").get_json()["data"]
+    assert {"warrants", "officials", "events"} <= {h["collection"] for h in hits}
+    ranks = [h["rank"] for h in hits]
+    assert ranks == sorted(ranks)
+
+
+def test_stemming_matches_other_forms_of_a_word(client):
+    hits = client.get("/v1/search?q=pressures&collections=statements").get_json()["data"]
+    assert "statement-tomoko-akane-no-pressure" in [h["id"] for h in hits]
+
+
+def test_trailing_star_is_a_prefix_search(client):
+    hits = client.get("/v1/search?q=gall*&collections=officials").get_json()["data"]
+    assert [h["id"] for h in hits] == ["yoav-gallant"]
+
+
+def test_q_on_a_list_keeps_only_matching_records(client):
+    response = client.get("/v1/warrants?q=gallant")
+    assert response.status_code == 200
+    assert [w["id"] for w in response.get_json()["data"]] == ["warrant-yoav-gallant"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"unbalanced', "NEAR(", "*", "AND OR NOT", "title:court", "a" * 2000, "court)", "^x", "-", "'", "\\"],
+)
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/statements", "/v1/sources"])
+def test_fts_syntax_in_q_is_taken_literally(client, path, q):
+    assert client.get(path, query_string={"q": q}).status_code == 200
+
+
+@pytest.mark.parametrize("q", ["", "   ", "a" * 2001])
+def test_empty_or_overlong_q_is_problem_400(client, q):
+    body = assert_problem(client.get("/v1/search", query_string={"q": q}), 400)
+    assert "q" in body["errors"]
+
+
+def test_search_without_q_is_problem_400(client):
+    assert "q" in assert_problem(client.get("/v1/search"), 400)["errors"]
+
+
+def test_unknown_collection_to_search_is_problem_400(client):
+    body = assert_problem(client.get("/v1/search?q=court&collections=warrants,nope"), 400)
+    assert "nope" in body["errors"]["collections"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(min_size=1, max_size=60))
+def test_any_string_is_answered_200_or_400_never_500(client, q):
+    for path in ("/v1/search", "/v1/warrants"):
+        response = client.get(path, query_string={"q": q})
+        assert response.status_code in (200, 400), (path, q, response.get_data(as_text=True))
+
+
+def test_records_written_after_the_build_are_searchable(client, db_path):
+    db = sqlite_utils.Database(db_path)
+    row = dict(db["officials"].get("tomoko-akane"), id="zelda-quux", name="Zelda Quux")
+    row["etag"] = row_etag(row)
+    db["officials"].insert(row)
+    db["officials"].update("zelda-quux", {"description": "Spokesperson on xylophonic matters."})
+    db.conn.close()
+    hits = client.get("/v1/search?q=xylophonic").get_json()["data"]
+    assert [(h["collection"], h["id"]) for h in hits] == [("officials", "zelda-quux")]
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_every_collection_has_a_search_index(client, name):
+    assert client.get(f"/v1/{name}?q=court").status_code == 200
