@@ -68,7 +68,18 @@ NOT_MODIFIED = {
     "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
     "headers": CACHE_HEADERS,
 }
-EXPORT_MEDIA_TYPES = {
+def export_media_types(record: dict) -> dict:
+    """CSV and NDJSON bodies; x-line-schema describes each NDJSON line (OpenAPI 3.1 has no itemSchema)."""
+    return {
+        **CSV_MEDIA_TYPE,
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "One JSON record per line."},
+            "x-line-schema": record,
+        },
+    }
+
+
+CSV_MEDIA_TYPE = {
     "text/csv": {
         "schema": {
             "type": "string",
@@ -76,7 +87,6 @@ EXPORT_MEDIA_TYPES = {
             "lists and objects as JSON text.",
         }
     },
-    "application/x-ndjson": {"schema": {"type": "string", "description": "One JSON record per line."}},
 }
 
 
@@ -170,7 +180,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                                     },
                                 },
                             },
-                            **EXPORT_MEDIA_TYPES,
+                            **export_media_types(record),
                         },
                     },
                     "304": NOT_MODIFIED,
@@ -205,7 +215,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "headers": CACHE_HEADERS,
                         "content": {
                             "application/json": {"schema": record, "example": example},
-                            **EXPORT_MEDIA_TYPES,
+                            **export_media_types(record),
                         },
                     },
                     "304": NOT_MODIFIED,

@@ -67,8 +67,12 @@ def validate_response(method: str, path: str, response) -> None:
         f"{method} {template}: {response.mimetype} is not one of {list(content)}"
     )
     schema = content[response.mimetype].get("schema", {})
-    if response.mimetype.endswith("json"):
+    if response.mimetype == "application/json" or response.mimetype.endswith("+json"):
         validate_body(schema, json.loads(decoded_body(response)))
+    elif "x-line-schema" in content[response.mimetype]:
+        # NDJSON: every line is one JSON document described by the media type's x-line-schema.
+        for line in decoded_body(response).splitlines():
+            validate_body(content[response.mimetype]["x-line-schema"], json.loads(line))
 
 
 def decoded_body(response) -> bytes:

@@ -1,0 +1,129 @@
+"""fields= and include=, and the JSON, CSV and NDJSON representations."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from api.collections import COLLECTIONS
+from tests.conftest import assert_problem
+
+
+def test_fields_keeps_only_those_fields_and_the_id(client):
+    response = client.get("/v1/warrants?fields=title,status")
+    assert response.status_code == 200
+    for warrant in response.get_json()["data"]:
+        assert set(warrant) == {"id", "title", "status"}
+
+
+def test_unknown_fields_are_problem_400_naming_them(client):
+    body = assert_problem(client.get("/v1/warrants?fields=title,shoe_size,hat"), 400)
+    assert "shoe_size" in body["errors"]["fields"] and "hat" in body["errors"]["fields"]
+
+
+def test_include_speaker_embeds_the_speaking_official(client):
+    response = client.get("/v1/statements?speaker_official_id=tomoko-akane&include=speaker")
+    assert response.status_code == 200
+    for statement in response.get_json()["data"]:
+        assert statement["included"]["speaker"]["id"] == "tomoko-akane"
+        assert statement["included"]["speaker"]["name"] == "Tomoko Akane"
+
+
+def test_include_combines_with_fields(client):
+    response = client.get("/v1/warrants/warrant-yoav-gallant?fields=title&include=subject,citations")
+    assert response.status_code == 200
+    warrant = response.get_json()
+    assert set(warrant) == {"id", "title", "included"}
+    assert warrant["included"]["subject"]["id"] == "yoav-gallant"
+    assert [s["id"] for s in warrant["included"]["citations"]] == ["trump-campaign-against-icc-faces-resistance"]
+
+
+def test_include_of_a_missing_reference_is_null(client):
+    statements = client.get("/v1/statements?include=reported_by&limit=500").get_json()["data"]
+    assert {s["included"]["reported_by"] is None for s in statements} == {True, False}
+
+
+def test_unknown_include_is_problem_400(client):
+    assert "include" in assert_problem(client.get("/v1/warrants?include=astrologer"), 400)["errors"]
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_csv_has_a_header_and_one_row_per_record(client, name):
+    response = client.get(f"/v1/{name}?format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.endswith("\r\n")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    expected = client.get(f"/v1/{name}?limit=500").get_json()["data"]
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+
+
+def test_csv_flattens_dates_into_columns_and_lists_into_json(client):
+    text = client.get("/v1/warrants?format=csv&status=outstanding").get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(text, newline="")))
+    assert row["issued.date"] == "2024" and row["issued.precision"] == "year"
+    assert row["issued.text"] == "late 2024" and row["issued.basis"] == ""
+    assert json.loads(row["crimes"]) == ["war_crimes", "crimes_against_humanity"]
+    assert json.loads(row["citations"])[0]["source_id"] == "trump-campaign-against-icc-faces-resistance"
+
+
+def test_csv_with_fields_has_only_those_columns(client):
+    text = client.get("/v1/warrants?format=csv&fields=issued,title").get_data(as_text=True)
+    header = text.split("\r\n")[0].split(",")
+    assert header == ["id", "title", *(f"issued.{p}" for p in ("date", "precision", "text", "basis", "earliest", "latest"))]
+
+
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        ("text/csv", "text/csv"),
+        ("application/x-ndjson", "application/x-ndjson"),
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "application/json"),
+    ],
+)
+def test_accept_header_chooses_the_format(client, accept, mimetype):
+    response = client.get("/v1/events", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+
+
+def test_format_parameter_overrides_accept(client):
+    response = client.get("/v1/events?format=csv", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/events/event-duterte-arrest"])
+def test_unsupported_accept_is_problem_406(client, path):
+    assert_problem(client.get(path, headers={"Accept": "application/xml"}), 406)
+
+
+def test_ndjson_streams_every_record_one_per_line(client, db_path):
+    import sqlite_utils
+
+    from api.rows import row_etag
+
+    db = sqlite_utils.Database(db_path)
+    template = db["events"].get("event-duterte-arrest")
+    rows = []
+    for i in range(1234):  # more than one export batch
+        row = dict(template, id=f"event-bulk-{i:04d}")
+        row["etag"] = row_etag(row)
+        rows.append(row)
+    db["events"].insert_all(rows)
+    db.conn.close()
+    response = client.get("/v1/events?format=ndjson&sort=id")
+    assert response.status_code == 200
+    assert "Content-Length" not in response.headers  # streamed, not rendered whole first
+    lines = response.get_data(as_text=True).splitlines()
+    ids = [json.loads(line)["id"] for line in lines]
+    assert len(ids) == len(set(ids)) >= 1234 + 10
+    assert ids == sorted(ids)
+
+
+def test_include_with_an_export_format_is_problem_400(client):
+    assert "include" in assert_problem(client.get("/v1/warrants?format=csv&include=subject"), 400)["errors"]
