@@ -1,0 +1,105 @@
+"""HTTP caching (ETag, 304, Last-Modified, Cache-Control), CORS on reads only, gzip."""
+
+import gzip
+import json
+
+import pytest
+import sqlite_utils
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.rows import row_etag
+
+GETS = [
+    "/v1/warrants",
+    "/v1/warrants?status=outstanding&fields=title&include=subject&facet=crimes",
+    "/v1/warrants?format=csv",
+    "/v1/warrants?format=ndjson",
+    "/v1/warrants/warrant-yoav-gallant",
+    "/v1/warrants/warrant-yoav-gallant?include=subject",
+    "/v1/search?q=gallant",
+    "/v1/timeline",
+]
+
+
+@pytest.mark.parametrize("url", GETS)
+def test_every_get_has_a_strong_etag_and_answers_304_when_it_matches(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    etag, weak = response.get_etag()
+    assert etag and not weak
+    assert response.headers["Cache-Control"]
+    again = client.get(url, headers={"If-None-Match": f'"{etag}"'})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.get_etag() == (etag, False)
+
+
+@pytest.mark.parametrize("url", [u for u in GETS if "search" not in u and "timeline" not in u])
+def test_etag_changes_when_a_record_in_it_changes(client, db_path, url):
+    before = client.get(url).get_etag()[0]
+    db = sqlite_utils.Database(db_path)
+    row = dict(db["warrants"].get("warrant-yoav-gallant"), title="Changed title")
+    row["etag"] = row_etag(row)
+    db["warrants"].update("warrant-yoav-gallant", row)
+    db["officials"].update("yoav-gallant", {"etag": "changed"})
+    db.conn.close()
+    response = client.get(url, headers={"If-None-Match": f'"{before}"'})
+    assert response.status_code == 200
+    assert response.get_etag()[0] != before
+
+
+def test_plain_item_etag_is_the_stored_row_digest(client, db_path):
+    stored = sqlite_utils.Database(db_path)["warrants"].get("warrant-yoav-gallant")["etag"]
+    assert client.get("/v1/warrants/warrant-yoav-gallant").get_etag() == (stored, False)
+
+
+def test_last_modified_allows_if_modified_since(client):
+    response = client.get("/v1/officials")
+    assert response.status_code == 200
+    modified = response.headers["Last-Modified"]
+    assert client.get("/v1/officials", headers={"If-Modified-Since": modified}).status_code == 304
+
+
+def test_large_json_is_gzipped_and_its_etag_still_revalidates(client):
+    response = client.get("/v1/statements", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(response.get_data()))["data"]
+    etag = response.get_etag()[0]
+    again = client.get("/v1/statements", headers={"Accept-Encoding": "gzip", "If-None-Match": f'"{etag}"'})
+    assert again.status_code == 304
+
+
+def test_reads_carry_cors_headers_exposing_link_and_etag(client):
+    response = client.get("/v1/warrants", headers={"Origin": "https://newsroom.example"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert {"ETag", "Link"} <= {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+
+
+def test_writes_get_no_cors_headers(client):
+    response = client.post("/v1/warrants", headers={"Origin": "https://newsroom.example"})
+    assert response.status_code == 405
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_origins_are_configurable(db_path, monkeypatch):
+    monkeypatch.setenv("ICC_EVENTS_CORS_ORIGINS", "https://a.example, https://b.example")
+    app = create_app({"DATABASE": str(db_path)})
+    client = FlaskClient(app)  # OPTIONS preflights are not operations in the spec
+    allowed = client.get("/v1/warrants", headers={"Origin": "https://b.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://b.example"
+    assert "Origin" in allowed.headers["Vary"]
+    other = client.get("/v1/warrants", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    preflight = client.options(
+        "/v1/warrants",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD"
+    write_preflight = client.options(
+        "/v1/warrants",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "DELETE"},
+    )
+    assert "Access-Control-Allow-Origin" not in write_preflight.headers
