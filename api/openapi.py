@@ -68,6 +68,8 @@ NOT_MODIFIED = {
     "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
     "headers": CACHE_HEADERS,
 }
+
+
 def export_media_types(record: dict) -> dict:
     """CSV and NDJSON bodies; x-line-schema describes each NDJSON line (OpenAPI 3.1 has no itemSchema)."""
     return {

@@ -52,7 +52,8 @@ def match_expression(q: str) -> str:
     on a token still asks for a prefix match.
     """
     terms = []
-    for token in q.split():
+    # FTS5 reads the query as a C string: a NUL would end it mid-quote.
+    for token in q.replace("\x00", " ").split():
         prefix = PREFIX_TOKEN.match(token)
         word = prefix.group(1) if prefix else token
         quoted = '"' + word.replace('"', '""') + '"'

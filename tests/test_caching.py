@@ -75,7 +75,9 @@ def test_reads_carry_cors_headers_exposing_link_and_etag(client):
     response = client.get("/v1/warrants", headers={"Origin": "https://newsroom.example"})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert {"ETag", "Link"} <= {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"ETag", "Link"} <= {
+        h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")
+    }
 
 
 def test_writes_get_no_cors_headers(client):

@@ -24,7 +24,11 @@ def records(client, url: str) -> list[dict]:
     [
         ("/v1/warrants?crime=war_crimes", "crimes", lambda v: "war_crimes" in v),
         ("/v1/warrants?situation=afghanistan", "situation", lambda v: v == "afghanistan"),
-        ("/v1/warrants?subject_official_id=yoav-gallant", "subject_official_id", lambda v: v == "yoav-gallant"),
+        (
+            "/v1/warrants?subject_official_id=yoav-gallant",
+            "subject_official_id",
+            lambda v: v == "yoav-gallant",
+        ),
         ("/v1/sanctions?measure=travel_ban", "measures", lambda v: "travel_ban" in v),
         ("/v1/sanctions?authority_id=us-government", "authority_id", lambda v: v == "us-government"),
         ("/v1/sanctions?target_kind=person", "target_kind", lambda v: v == "person"),

@@ -36,7 +36,9 @@ def test_include_combines_with_fields(client):
     warrant = response.get_json()
     assert set(warrant) == {"id", "title", "included"}
     assert warrant["included"]["subject"]["id"] == "yoav-gallant"
-    assert [s["id"] for s in warrant["included"]["citations"]] == ["trump-campaign-against-icc-faces-resistance"]
+    assert [s["id"] for s in warrant["included"]["citations"]] == [
+        "trump-campaign-against-icc-faces-resistance"
+    ]
 
 
 def test_include_of_a_missing_reference_is_null(client):
@@ -72,7 +74,11 @@ def test_csv_flattens_dates_into_columns_and_lists_into_json(client):
 def test_csv_with_fields_has_only_those_columns(client):
     text = client.get("/v1/warrants?format=csv&fields=issued,title").get_data(as_text=True)
     header = text.split("\r\n")[0].split(",")
-    assert header == ["id", "title", *(f"issued.{p}" for p in ("date", "precision", "text", "basis", "earliest", "latest"))]
+    assert header == [
+        "id",
+        "title",
+        *(f"issued.{p}" for p in ("date", "precision", "text", "basis", "earliest", "latest")),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,12 @@ def test_timeline_lists_every_dated_record_in_order(client):
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
     expected = set()
-    for name, field in [("events", "date"), ("warrants", "issued"), ("sanctions", "imposed"), ("statements", "said")]:
+    for name, field in [
+        ("events", "date"),
+        ("warrants", "issued"),
+        ("sanctions", "imposed"),
+        ("statements", "said"),
+    ]:
         for record in client.get(f"/v1/{name}?limit=500").get_json()["data"]:
             if record[field]["date"]:
                 expected.add((name, record["id"]))
