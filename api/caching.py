@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 
 from flask import current_app, request
 
@@ -11,6 +12,16 @@ def representation_etag(*parts) -> str:
     """A digest of everything a representation is made from, taken before it is rendered."""
     canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def streamed_etag(parts: list, rows: Iterable[dict]) -> tuple[str, dt.datetime | None]:
+    """The ETag and Last-Modified of a representation of many rows, read once in constant memory."""
+    digest = hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8"))
+    latest = ""
+    for row in rows:
+        digest.update(f"\n{row['etag']}".encode())
+        latest = max(latest, row["updated_at"] or "")
+    return digest.hexdigest()[:32], parse_timestamp(latest)
 
 
 def parse_timestamp(value: str | None) -> dt.datetime | None:

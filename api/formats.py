@@ -80,5 +80,10 @@ def ndjson_lines(records: Iterable[dict]) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def text_lines(fmt: str, collection: Collection, records: Iterable[dict], wanted: list[str] | None):
+    """The CSV or NDJSON lines of these records."""
+    return csv_lines(csv_columns(collection, wanted), records) if fmt == "csv" else ndjson_lines(records)
+
+
 def content_type(fmt: str) -> str:
     return CSV_CONTENT_TYPE if fmt == "csv" else MEDIA_TYPES[fmt]

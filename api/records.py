@@ -1,23 +1,29 @@
 """Read views over every collection: GET /v1/<collection> and GET /v1/<collection>/<id>."""
 
-from flask import Blueprint, current_app, request, stream_with_context, url_for
+from flask import Blueprint, current_app, request, url_for
 
 from api.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
 from api.collections import COLLECTIONS, Collection
-from api.db import connect, get_db
+from api.db import get_db
 from api.errors import APIProblem
+from api.exports import export
 from api.facets import facet_counts
 from api.filters import conditions
-from api.formats import content_type, csv_columns, csv_lines, ndjson_lines, negotiate
+from api.formats import content_type, negotiate, text_lines
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
 from api.shape import dump_row, embed, related_rows, sparse
-from api.store import get_row, iter_rows, list_rows, order_columns
+from api.store import get_row, list_rows, order_columns
 from schemas.query import item_query_schema, list_query_schema
 
 bp = Blueprint("records", __name__, url_prefix="/v1")
 QUERY_SCHEMAS = {name: list_query_schema(c) for name, c in COLLECTIONS.items()}
 ITEM_QUERY_SCHEMAS = {name: item_query_schema(c) for name, c in COLLECTIONS.items()}
+
+
+def versions(rows) -> list[tuple[str, str]]:
+    """What a representation's ETag must change with: which rows, and each one's content digest."""
+    return [(row["id"], row["etag"]) for row in rows]
 
 
 def sort_key(sort: list[tuple[str, bool]]) -> str:
@@ -54,14 +60,7 @@ def list_view(collection: Collection):
         if next_after is not None:
             query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
             next_url = url_for(request.endpoint, _external=True, **query)
-        etag = representation_etag(
-            request.url,
-            [r["etag"] for r in rows],
-            sorted(related),
-            [r["etag"] for r in related.values()],
-            facets,
-            next_url,
-        )
+        etag = representation_etag(request.url, versions(rows), versions(related.values()), facets, next_url)
         modified = last_modified([*rows, *related.values()])
         if is_fresh(etag, modified):
             return not_modified(etag, modified)
@@ -81,45 +80,6 @@ def list_view(collection: Collection):
     return view
 
 
-def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
-    """Every matching record as CSV or NDJSON, streamed from one read transaction in keyset batches."""
-    if args.get("include") or args.get("facet"):
-        raise APIProblem(
-            400,
-            "include and facet need format=json.",
-            errors={k: "Only with format=json." for k in ("include", "facet") if args.get(k)},
-        )
-    db = connect(current_app.config["DATABASE"])
-    # One snapshot for the ETag pass and the body, so the tag describes exactly what is sent.
-    db.execute("BEGIN")
-    try:
-        digest_rows = iter_rows(db, collection, where, params, args["sort"], after, "etag, updated_at")
-        tags, stamps = [], []
-        for row in digest_rows:
-            tags.append(row["etag"])
-            stamps.append(row)
-        etag = representation_etag(request.url, fmt, tags)
-        modified = last_modified(stamps)
-        if is_fresh(etag, modified):
-            db.conn.close()
-            return not_modified(etag, modified)
-    except Exception:
-        db.conn.close()
-        raise
-    wanted = args.get("fields")
-
-    def records():
-        try:
-            for row in iter_rows(db, collection, where, params, args["sort"], after):
-                yield sparse(dump_row(collection, row), wanted)
-        finally:
-            db.conn.close()
-
-    lines = csv_lines(csv_columns(collection, wanted), records()) if fmt == "csv" else ndjson_lines(records())
-    response = current_app.response_class(stream_with_context(lines), content_type=content_type(fmt))
-    return cache_headers(response, etag, modified)
-
-
 def item_view(collection: Collection):
     def view(record_id: str):
         args = parse_query(ITEM_QUERY_SCHEMAS[collection.name])
@@ -134,23 +94,17 @@ def item_view(collection: Collection):
         etag = (
             row["etag"]
             if plain
-            else representation_etag(
-                request.url, fmt, row["etag"], sorted(related), [r["etag"] for r in related.values()]
-            )
+            else representation_etag(request.url, fmt, versions([row, *related.values()]))
         )
         modified = last_modified([row, *related.values()])
         if is_fresh(etag, modified):
             return not_modified(etag, modified)
-        [record] = shaped(collection, [row], args, related)
+        records = shaped(collection, [row], args, related)
         if fmt == "json":
-            response = current_app.json.response(record)
-        elif fmt == "csv":
-            text = "".join(csv_lines(csv_columns(collection, args.get("fields")), [record]))
-            response = current_app.response_class(text, content_type=content_type(fmt))
+            response = current_app.json.response(records[0])
         else:
-            response = current_app.response_class(
-                "".join(ndjson_lines([record])), content_type=content_type(fmt)
-            )
+            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+            response = current_app.response_class(text, content_type=content_type(fmt))
         return cache_headers(response, etag, modified)
 
     view.__name__ = f"get_{collection.name}"

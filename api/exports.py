@@ -1,0 +1,41 @@
+"""Whole-collection exports: every matching record as CSV or NDJSON, streamed in constant memory."""
+
+from flask import current_app, request, stream_with_context
+
+from api.caching import cache_headers, is_fresh, not_modified, streamed_etag
+from api.collections import Collection
+from api.db import connect
+from api.errors import APIProblem
+from api.formats import content_type, text_lines
+from api.shape import dump_row, sparse
+from api.store import iter_rows
+
+
+def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
+    """The response streaming every record after the cursor, read from one snapshot in keyset batches."""
+    if args.get("include") or args.get("facet"):
+        raise APIProblem(
+            400,
+            "include and facet need format=json.",
+            errors={k: "Only with format=json." for k in ("include", "facet") if args.get(k)},
+        )
+    db = connect(current_app.config["DATABASE"])
+    try:
+        # One read transaction for the ETag pass and the body, so the tag describes what is sent.
+        db.execute("BEGIN")
+        versions = iter_rows(db, collection, where, params, args["sort"], after, "etag, updated_at")
+        etag, modified = streamed_etag([request.url, fmt], versions)
+    except BaseException:
+        db.conn.close()
+        raise
+    if is_fresh(etag, modified):
+        db.conn.close()
+        return not_modified(etag, modified)
+    wanted = args.get("fields")
+    rows = iter_rows(db, collection, where, params, args["sort"], after)
+    records = (sparse(dump_row(collection, row), wanted) for row in rows)
+    lines = text_lines(fmt, collection, records, wanted)
+    response = current_app.response_class(stream_with_context(lines), content_type=content_type(fmt))
+    # Closed when the server is done with the body, even if the client left (or it was a HEAD).
+    response.call_on_close(db.conn.close)
+    return cache_headers(response, etag, modified)
