@@ -1,8 +1,10 @@
 """Filters of list queries: each parameter becomes a parameterised SQL condition on allowlisted columns."""
 
+from functools import cache
+
 from marshmallow import fields, validate
 
-from api.collections import Collection
+from api.collections import COLLECTIONS, Collection
 from api.search import match_expression, search_condition
 from schemas.common import date_bounds
 
@@ -15,6 +17,13 @@ TEXT_FILTERS = {
 
 def membership_filters(collection: Collection) -> dict[str, tuple[str, fields.Field]]:
     """Parameter -> (list column, inner field) for lists of ids or codes: crimes -> crime=war_crimes."""
+    return _membership_filters(collection.name)
+
+
+@cache
+def _membership_filters(name: str) -> dict[str, tuple[str, fields.Field]]:
+    # Derived from the schema once per collection: every request of the list needs it.
+    collection = COLLECTIONS[name]
     found = {}
     for name, f in collection.schema.fields.items():
         if not isinstance(f, fields.List) or not isinstance(f.inner, fields.Str):

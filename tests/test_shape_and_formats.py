@@ -133,3 +133,27 @@ def test_ndjson_streams_every_record_one_per_line(client, db_path):
 
 def test_include_with_an_export_format_is_problem_400(client):
     assert "include" in assert_problem(client.get("/v1/warrants?format=csv&include=subject"), 400)["errors"]
+
+
+def test_exports_read_in_batches_never_the_whole_table(seed_db_path, monkeypatch):
+    from api import store
+    from api.collections import COLLECTIONS as ALL
+    from api.db import connect
+
+    monkeypatch.setattr(store, "EXPORT_BATCH", 3)
+    db = connect(str(seed_db_path))
+    fetched = []
+    query = db.query
+
+    def counting_query(sql, params):
+        rows = list(query(sql, params))
+        fetched.append(len(rows))
+        return rows
+
+    db.query = counting_query
+    rows = store.iter_rows(db, ALL["events"], [], [], [("date", False)])
+    first = next(rows)
+    assert fetched == [3]
+    rest = list(rows)
+    assert max(fetched) == 3 and len(fetched) > 3
+    assert len({first["id"], *(r["id"] for r in rest)}) == 1 + len(rest) == db["events"].count
