@@ -50,6 +50,10 @@ def conditions(collection: Collection, args: dict) -> tuple[list[str], list]:
         if name in args:
             where.append(f"[{name}] = ?")
             params.append(args[name])
+        if f"{name}__in" in args:
+            values = args[f"{name}__in"]
+            where.append(f"[{name}] IN ({','.join('?' * len(values))})")
+            params.extend(values)
     for name in text_filters(collection):
         if name in args:
             where.append(f"[{name}] = ? COLLATE NOCASE")

@@ -38,6 +38,13 @@ def label_column(collection: Collection) -> str:
     return next(c for c in ("title", "name", "summary", "id") if c in collection.schema.fields)
 
 
+def column_weights(collection: Collection) -> str:
+    """bm25 weights in index column order: a match in the title or name counts most, in notes least."""
+    label = label_column(collection)
+    weights = {label: 4.0, "notes": 0.5}
+    return ", ".join(str(weights.get(c, 1.0)) for c in searchable_columns(collection))
+
+
 def enable_search(db: sqlite_utils.Database, collection: Collection) -> None:
     """The collection's FTS5 index, with triggers so every later write through SQL stays searchable."""
     db[collection.table].enable_fts(
@@ -78,7 +85,8 @@ def search_all(db: sqlite_utils.Database, q: str, names: list[str], limit: int) 
         fts, table = fts_table(collection), collection.table
         selects.append(
             f"SELECT ? AS collection, r.id AS id, r.[{label_column(collection)}] AS label, "
-            f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, bm25([{fts}]) AS rank "
+            f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, "
+            f"bm25([{fts}], {column_weights(collection)}) AS rank "
             f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
         )
         params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression])

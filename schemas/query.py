@@ -13,6 +13,7 @@ from schemas.common import PARTIAL_DATE_PATTERN, date_bounds
 MAX_PAGE_SIZE = 500
 MAX_PARAM_LENGTH = 2000
 MAX_SEARCH_HITS = 100
+MAX_IN_VALUES = 50
 FORMATS = ["json", "csv", "ndjson"]
 STORED_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -61,6 +62,22 @@ class NameList(fields.Str):
         if unknown:
             raise ValidationError(f"Unknown: {', '.join(unknown)}. Known: {', '.join(self.allowed)}.")
         return list(dict.fromkeys(names))
+
+
+class ValueList(fields.Str):
+    """Comma-separated values, each checked by the validator of the field it filters."""
+
+    def __init__(self, each: validate.Validator, **kwargs):
+        self.each = each
+        super().__init__(validate=validate.Length(max=MAX_PARAM_LENGTH), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        values = list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs).split(",")))
+        if len(values) > MAX_IN_VALUES:
+            raise ValidationError(f"At most {MAX_IN_VALUES} values.")
+        for item in values:
+            self.each(item)
+        return values
 
 
 class PartialDateParam(fields.Str):
@@ -160,6 +177,14 @@ def list_query_schema(collection: Collection) -> Schema:
         attrs[name] = fields.Str(
             validate=enum_or_length(field),
             metadata={"description": f"Only records whose {name} is this value."},
+        )
+        check = enum_or_length(field)
+        attrs[f"{name}__in"] = ValueList(
+            check,
+            metadata={
+                "description": f"Only records whose {name} is one of these comma-separated values.",
+                "example": ",".join(check.choices[:2]) if isinstance(check, validate.OneOf) else "x,y",
+            },
         )
     for name in text_filters(collection):
         attrs[name] = fields.Str(

@@ -48,6 +48,12 @@ def test_filter_returns_only_and_all_matching_records(client, url, field, check)
     assert ids(client, url) == expected
 
 
+def test_in_operator_matches_any_of_the_values(client):
+    assert ids(client, "/v1/warrants?status__in=outstanding,in_custody") == ids(
+        client, "/v1/warrants?status=outstanding"
+    ) | ids(client, "/v1/warrants?status=in_custody")
+
+
 def test_topic_filter_matches_statements_tagged_with_it(client):
     statement = records(client, "/v1/statements?limit=1")[0]
     topic = statement["topics"][0]
@@ -100,6 +106,8 @@ def test_changed_since_exists_on_every_collection(client, name):
         ("/v1/events?facet=nope", "facet"),
         ("/v1/events?format=xml", "format"),
         ("/v1/officials?country=" + "x" * 301, "country"),
+        ("/v1/warrants?status__in=outstanding,lost", "status__in"),
+        ("/v1/warrants?court_id__in=" + ",".join(f"c{i}" for i in range(51)), "court_id__in"),
     ],
 )
 def test_bad_filter_value_is_problem_400_naming_it(client, url, parameter):

@@ -14,6 +14,7 @@ def sample_args(collection) -> list[dict]:
     """One argument set per filter the collection has, plus none at all."""
     shapes = [{}]
     shapes += [{name: "x"} for name in collection.filters()]
+    shapes += [{f"{name}__in": ["x", "y"]} for name in collection.filters()]
     shapes += [{name: "x"} for name in text_filters(collection)]
     shapes += [{name: "x"} for name in membership_filters(collection)]
     shapes += [{name: "2024"} for name in date_range_filters(collection)]

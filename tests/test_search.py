@@ -90,3 +90,8 @@ def test_records_written_after_the_build_are_searchable(client, db_path):
 @pytest.mark.parametrize("name", list(COLLECTIONS))
 def test_every_collection_has_a_search_index(client, name):
     assert client.get(f"/v1/{name}?q=court").status_code == 200
+
+
+def test_a_match_in_a_name_ranks_above_mentions_elsewhere(client):
+    hits = client.get("/v1/search?q=akane").get_json()["data"]
+    assert (hits[0]["collection"], hits[0]["id"]) == ("officials", "tomoko-akane")
