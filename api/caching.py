@@ -36,13 +36,20 @@ def last_modified(rows) -> dt.datetime | None:
     return parse_timestamp(max(stamps)) if stamps else None
 
 
+def etag_matches(etag: str, tags, weak: bool = True) -> bool:
+    """Whether a werkzeug ETags header value names this entity tag (weak=False for If-Match).
+
+    flask-compress appends ":gzip" (or another coding) to the tag a client saw, so that form matches too.
+    """
+    if tags.star_tag:
+        return True
+    return any(t == etag or t.startswith(etag + ":") for t in tags.as_set(include_weak=weak))
+
+
 def is_fresh(etag: str, modified: dt.datetime | None) -> bool:
     """Whether the client's copy is current: If-None-Match first, If-Modified-Since only without it."""
     if request.if_none_match:
-        if request.if_none_match.star_tag:
-            return True
-        # Compression appends ":gzip" (or another coding) to the tag the client saw.
-        return any(t == etag or t.startswith(etag + ":") for t in request.if_none_match.as_set(True))
+        return etag_matches(etag, request.if_none_match)
     since = request.if_modified_since
     return bool(since and modified and modified <= since)
 
