@@ -36,11 +36,19 @@ def decode_cursor(cursor: str, sort: str, width: int) -> list:
 def keyset_condition(columns: list[tuple[str, bool]], values: list) -> tuple[str, list]:
     """SQL (with ? parameters) selecting rows strictly after values under the ordering columns.
 
+    Columns sorted the same way are compared as one row value, ([a], [id]) > (?, ?), which SQLite
+    answers with an index seek; an OR of per-column comparisons would walk the index from its start.
     columns are (name, descending) pairs whose names come from an allowlist, never the request.
     """
-    clauses, params = [], []
-    for i, (column, descending) in enumerate(columns):
-        equal = [f"[{c}] = ?" for c, _ in columns[:i]]
-        clauses.append("(" + " AND ".join([*equal, f"[{column}] {'<' if descending else '>'} ?"]) + ")")
-        params.extend(values[: i + 1])
-    return "(" + " OR ".join(clauses) + ")", params
+    descending = columns[0][1]
+    width = next((i for i, (_, d) in enumerate(columns) if d != descending), len(columns))
+    names = "(" + ", ".join(f"[{c}]" for c, _ in columns[:width]) + ")"
+    marks = "(" + ", ".join("?" * width) + ")"
+    after = "<" if descending else ">"
+    if width == len(columns):
+        return f"{names} {after} {marks}", list(values)
+    # A later column sorts the other way: at or after the leading run, and past it or past the rest.
+    rest, rest_values = keyset_condition(columns[width:], values[width:])
+    lead = values[:width]
+    sql = f"({names} {after}= {marks} AND ({names} {after} {marks} OR {rest}))"
+    return sql, [*lead, *lead, *rest_values]

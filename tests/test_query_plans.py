@@ -31,11 +31,16 @@ def full_scans(lines: list[str], table: str) -> list[str]:
     return [line for line in lines if re.fullmatch(rf"SCAN {table}( AS \w+)?", line)]
 
 
+def seeks(lines: list[str], table: str) -> bool:
+    return any(line.startswith(f"SEARCH {table} ") for line in lines)
+
+
 @pytest.mark.parametrize("name", list(COLLECTIONS))
 def test_no_list_query_scans_its_table(seed_db_path, name):
     collection = COLLECTIONS[name]
     db = connect(str(seed_db_path), readonly=True)
     sorts = [[(s, d)] for s in collection.sorts for d in (False, True)]
+    sorts.append([(collection.sorts[1], False), (collection.sorts[2], True)])  # mixed directions
     for args in sample_args(collection):
         where, params = conditions(collection, args)
         for sort in sorts:
@@ -44,3 +49,5 @@ def test_no_list_query_scans_its_table(seed_db_path, name):
                 sql, values = page_sql(collection, where, params, columns, after)
                 lines = plan(db, sql, [*values, 51])
                 assert not full_scans(lines, collection.table), (args, sort, after, lines)
+                if after is not None:  # a later page seeks to the cursor instead of walking up to it
+                    assert seeks(lines, collection.table), (args, sort, lines)
