@@ -40,9 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
         timeline,
         writes,
     )
+    from api.search import ensure_search
 
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
+    ensure_search(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)

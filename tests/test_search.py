@@ -95,3 +95,30 @@ def test_every_collection_has_a_search_index(client, name):
 def test_a_match_in_a_name_ranks_above_mentions_elsewhere(client):
     hits = client.get("/v1/search?q=akane").get_json()["data"]
     assert (hits[0]["collection"], hits[0]["id"]) == ("officials", "tomoko-akane")
+
+
+def test_records_written_through_the_api_are_found_and_deleted_ones_are_not(client, writer, admin):
+    from tests.curation_data import JSON_HEADERS, new_organization
+
+    body = new_organization("quokka-watch", name="Quokka Watch")
+    created = client.post("/v1/organizations", json=body, headers={**writer, **JSON_HEADERS})
+    assert created.status_code == 201
+    hits = client.get("/v1/search?q=quokka").get_json()["data"]
+    assert [(h["collection"], h["id"]) for h in hits] == [("organizations", "quokka-watch")]
+    url = "/v1/organizations/quokka-watch"
+    deleted = client.delete(url, headers={**admin, "If-Match": created.headers["ETag"]})
+    assert deleted.status_code == 204
+    assert client.get("/v1/search?q=quokka").get_json()["data"] == []
+
+
+def test_a_database_built_before_search_is_indexed_at_start_up(db_path):
+    from api import create_app
+
+    db = sqlite_utils.Database(db_path)
+    for name in COLLECTIONS:
+        db[name].disable_fts()
+    db.conn.close()
+    client = create_app({"DATABASE": str(db_path)}).test_client()
+    response = client.get("/v1/search?q=gallant&collections=warrants")
+    assert response.status_code == 200
+    assert [h["id"] for h in response.get_json()["data"]] == ["warrant-yoav-gallant"]
