@@ -40,11 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
         timeline,
         writes,
     )
-    from api.search import ensure_search
+    from api.indexes import ensure_read_indexes
 
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
-    ensure_search(app.config["DATABASE"])
+    ensure_read_indexes(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)

@@ -40,12 +40,12 @@ def init_app(app) -> None:
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    """Every collection's table, with an index per sort and per filter, and its full-text index."""
-    from api.search import enable_search
+    """Every collection's table, with an index per sort and per filter, and the read path's indexes."""
+    from api.indexes import create_read_indexes
 
     for collection in COLLECTIONS.values():
         create_table(db, collection)
-        enable_search(db, collection)
+    create_read_indexes(db)
     create_curation_tables(db)
 
 

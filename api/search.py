@@ -1,7 +1,6 @@
 """Full-text search: an FTS5 index per collection, kept in step by triggers, queried with escaped input."""
 
 import re
-import sqlite3
 
 import sqlite_utils
 from marshmallow import fields
@@ -51,25 +50,6 @@ def enable_search(db: sqlite_utils.Database, collection: Collection) -> None:
     db[collection.table].enable_fts(
         searchable_columns(collection), fts_version="FTS5", create_triggers=True, tokenize="porter"
     )
-
-
-def ensure_search(path: str) -> None:
-    """Index a database built before search existed; its current rows are indexed on the way."""
-    from api.db import connect
-
-    db = connect(path)
-    try:
-        existing = set(db.table_names())
-        for collection in COLLECTIONS.values():
-            if fts_table(collection) not in existing:
-                try:
-                    enable_search(db, collection)
-                except sqlite3.OperationalError:
-                    # Another worker starting at the same moment may have just built it.
-                    if fts_table(collection) not in db.table_names():
-                        raise
-    finally:
-        db.conn.close()
 
 
 def match_expression(q: str) -> str:

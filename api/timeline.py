@@ -22,7 +22,8 @@ from schemas.results import TimelineEntrySchema
 bp = Blueprint("timeline", __name__, url_prefix="/v1")
 # Collection -> its partial date field.
 DATED = {"events": "date", "warrants": "issued", "sanctions": "imposed", "statements": "said"}
-ORDER = [("earliest", False), ("latest", False), ("collection", False), ("id", False)]
+# id before collection: each arm's order is then its (start, end, id) index, merged without sorting.
+ORDER = [("earliest", False), ("latest", False), ("id", False), ("collection", False)]
 ORDER_KEY = "timeline"
 query_schema = TimelineQuerySchema()
 entry_schema = TimelineEntrySchema()
@@ -42,11 +43,8 @@ def entries_sql(names: list[str]) -> str:
     return " UNION ALL ".join(selects)
 
 
-@bp.get("/timeline")
-def timeline():
-    """Dated records of every kind, earliest first, keyset-paged."""
-    args = parse_query(query_schema)
-    names = args.get("collections") or list(DATED)
+def page_sql(names: list[str], args: dict, after: list | None) -> tuple[str, list]:
+    """One page of entries overlapping the date range, after the cursor's entry; LIMIT left as ?."""
     where, params = [], []
     if "date_from" in args:
         where.append("latest >= ?")
@@ -54,14 +52,23 @@ def timeline():
     if "date_to" in args:
         where.append("earliest <= ?")
         params.append(date_bounds(args["date_to"])[1])
-    if "cursor" in args:
-        condition, values = keyset_condition(ORDER, decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)))
+    if after is not None:
+        condition, values = keyset_condition(ORDER, after)
         where.append(condition)
         params.extend(values)
     sql = f"SELECT * FROM ({entries_sql(names)})"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY earliest, latest, collection, id LIMIT ?"
+    return sql + " ORDER BY " + ", ".join(column for column, _ in ORDER) + " LIMIT ?", params
+
+
+@bp.get("/timeline")
+def timeline():
+    """Dated records of every kind, earliest first, keyset-paged."""
+    args = parse_query(query_schema)
+    names = args.get("collections") or list(DATED)
+    after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
+    sql, params = page_sql(names, args, after)
     rows = list(get_db().query(sql, [*params, args["limit"] + 1]))
     next_url = None
     if len(rows) > args["limit"]:

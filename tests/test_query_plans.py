@@ -51,3 +51,16 @@ def test_no_list_query_scans_its_table(seed_db_path, name):
                 assert not full_scans(lines, collection.table), (args, sort, after, lines)
                 if after is not None:  # a later page seeks to the cursor instead of walking up to it
                     assert seeks(lines, collection.table), (args, sort, lines)
+
+
+@pytest.mark.parametrize("args", [{}, {"date_from": "2025", "date_to": "2025-11"}])
+@pytest.mark.parametrize("after", [None, ["2025-01-01", "2025-12-31", "x", "events"]])
+def test_timeline_pages_read_each_table_in_index_order(seed_db_path, args, after):
+    from api.timeline import DATED, page_sql
+
+    db = connect(str(seed_db_path), readonly=True)
+    sql, params = page_sql(list(DATED), args, after)
+    lines = plan(db, sql, [*params, 51])
+    for name in DATED:
+        assert not full_scans(lines, name), lines
+        assert seeks(lines, name), lines

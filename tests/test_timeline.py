@@ -5,7 +5,7 @@ from tests.test_records import fetch_all
 
 def test_timeline_lists_every_dated_record_in_order(client):
     entries = fetch_all(client, "/v1/timeline?limit=3")
-    keys = [(e["date"]["earliest"], e["date"]["latest"], e["collection"], e["id"]) for e in entries]
+    keys = [(e["date"]["earliest"], e["date"]["latest"], e["id"], e["collection"]) for e in entries]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
     expected = set()
