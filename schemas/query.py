@@ -226,7 +226,8 @@ def list_query_schema(collection: Collection) -> Schema:
     )
     attrs.update(shape_fields(collection))
     attrs["format"] = format_field(
-        "json (default) pages; csv and ndjson stream every matching record, from the cursor if given."
+        "json (default) pages; csv and ndjson stream every matching record, from the cursor if given "
+        "(limit does not apply; include and facet need json)."
     )
     schema_class = PageQuerySchema.from_dict(attrs, name=f"{collection.singular.title()}ListQuery")
     return schema_class()
