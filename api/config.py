@@ -14,7 +14,7 @@ DEFAULTS = {
     "PORT": 8000,
     "WORKERS": 2,
     # Origins allowed to read cross-origin; "*" means any.
-    "CORS_ORIGINS": ("*",),
+    "CORS_ORIGINS": "*",
     # 0: caches must revalidate every time (cheap: a 304 when the ETag still matches).
     "CACHE_MAX_AGE": 0,
     "COMPRESS_MIMETYPES": [
@@ -70,10 +70,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_HOST": ("HOST", str),
     "ICC_EVENTS_PORT": ("PORT", int_between(1, 65535)),
     "ICC_EVENTS_WORKERS": ("WORKERS", int_between(1, 64)),
-    "ICC_EVENTS_CORS_ORIGINS": (
-        "CORS_ORIGINS",
-        lambda v: tuple(o.strip() for o in v.split(",") if o.strip()),
-    ),
+    "ICC_EVENTS_CORS_ORIGINS": ("CORS_ORIGINS", str),
     "ICC_EVENTS_CACHE_MAX_AGE": ("CACHE_MAX_AGE", int),
 }
 

@@ -12,7 +12,7 @@ PREFLIGHT_MAX_AGE = "600"
 
 
 def allowed_origin(origin: str) -> str | None:
-    origins = current_app.config["CORS_ORIGINS"]
+    origins = {o.strip() for o in current_app.config["CORS_ORIGINS"].split(",")}
     if "*" in origins:
         return "*"
     return origin if origin in origins else None

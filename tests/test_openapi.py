@@ -50,14 +50,19 @@ def test_only_file_routes_are_left_out_of_the_spec(app):
         assert rules[endpoint].rule.startswith(("/static/", "/docs/assets/"))
 
 
+# Valid values of filters that have no example (an example would narrow Swagger UI's "Try it out").
+VALUES_BY_NAME = {"q": "court", "changed_since": "2000-01-01T00:00:00Z"}
+
+
 def example_value(parameter: dict):
-    schema = parameter["schema"]
+    schema, name = parameter["schema"], parameter["name"]
     return (
         (schema.get("enum") or [None])[0]
         or schema.get("default")
         or parameter.get("example")
         or schema.get("example")
-        or "x"
+        or VALUES_BY_NAME.get(name)
+        or ("2024" if name.endswith(("_from", "_to")) else "x")
     )
 
 
