@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         cors,
         db,
         docs,
+        downloads,
         errors,
         feed,
         headers,
@@ -58,4 +59,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(docs.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
+    app.register_blueprint(downloads.bp)
     return app

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from api import __version__
+from api.bulk import FILE_EXPORTS
 from api.config import SettingError, setting, settings_from_environment
 
 DB_OPTION = click.option(
@@ -275,24 +276,39 @@ def tokens_revoke(db_path, name):
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(["seed"]),
+    type=click.Choice(["seed", *FILE_EXPORTS]),
     default="seed",
     show_default=True,
-    help="seed: data/*.yaml and sources/*.txt, the layout `import` and the seed loader read.",
+    help="seed: data/*.yaml and sources/*.txt, the layout `import` and the seed loader read (OUT is a "
+    "directory); ftm: FollowTheMoney NDJSON; sqlite: a database snapshot; csv: a zip with a "
+    "datapackage.json (OUT is a new file, or - for ftm on standard output).",
 )
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path, allow_dash=True))
 def export_command(db_path, export_format, out):
-    """Write the whole database as files, for backup and review.
+    """Write the whole database as files: seed files for backup and review, or another tool's format.
 
     \b
-    Example:
+    Examples:
         icc-events export --db icc-events.db backup/
+        icc-events export --format ftm icc-events.ftm.json
+        icc-events export --format sqlite icc-events-snapshot.db
+        icc-events export --format csv icc-events-csv.zip
     """
     from api.transfer import EXPORT_FORMATS
 
+    to_stdout = str(out) == "-"
+    if to_stdout and export_format != "ftm":
+        raise click.BadParameter("only the ftm format can go to standard output.", param_hint="OUT")
+    if export_format in FILE_EXPORTS and not to_stdout and out.exists():
+        raise click.BadParameter(f"{out} exists; export to a new file.", param_hint="OUT")
     if not Path(db_path).exists():
         raise click.ClickException(f"No database at {db_path}.")
-    if out.exists() and any(out.iterdir()):
+    if export_format in FILE_EXPORTS:
+        FILE_EXPORTS[export_format](db_path, str(out))
+        if not to_stdout:
+            click.echo(f"Wrote {out}", err=True)
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise click.ClickException(f"{out} is not empty; export into a new directory.")
     counts = EXPORT_FORMATS[export_format](db_path, out)
     click.echo(f"Exported {', '.join(f'{n} {name}' for name, n in counts.items())} to {out}")

@@ -10,6 +10,7 @@ from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
 from api.openapi_curation import add_curation
+from api.openapi_downloads import add_downloads
 from api.openapi_pages import add_pages, add_request_id_header
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
@@ -328,6 +329,7 @@ def build_spec(app: Flask) -> dict:
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
+    add_downloads(spec, {status: problem_response(PROBLEM_RESPONSES[status]) for status in ("400", "500")})
     spec.path(
         path="/healthz",
         operations={

@@ -18,7 +18,8 @@ def readme_urls() -> list[str]:
 
 @pytest.mark.parametrize("url", readme_urls())
 def test_readme_question_is_answered(client, url):
-    response = client.get(url)
+    # buffered: the test client then closes the response, as a server would (file downloads hold a file)
+    response = client.get(url, buffered=True)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_data()
 

@@ -1,0 +1,88 @@
+"""The OpenAPI description of the bulk downloads under /v1/export (api/downloads.py)."""
+
+from apispec import APISpec
+
+from schemas.ftm import FtmEntitySchema
+
+EXPORTS = {
+    "ftm": {
+        "summary": "Export as FollowTheMoney entities",
+        "description": "Every entity, one JSON object per line (NDJSON), as Aleph and OpenSanctions "
+        "tooling load them: officials as Person with Position and Occupancy, organizations as "
+        "PublicBody, Organization or Company, warrants as CourtCase with CourtCaseParty, sanctions as "
+        "Sanction, events as Event, the article as Article. Ids are `icc-events-<kind>-<id>`.",
+        "media_type": "application/x-ndjson",
+        "filename": "icc-events.ftm.json",
+    },
+    "sqlite": {
+        "summary": "Export as a SQLite database",
+        "description": "A consistent snapshot of the database file (tables of every collection and "
+        "their full-text indexes), in rollback-journal mode: it opens in Datasette or `sqlite3`.",
+        "media_type": "application/vnd.sqlite3",
+        "filename": "icc-events.db",
+    },
+    "csv.zip": {
+        "summary": "Export as CSV files with a Frictionless data package",
+        "description": "A zip of one RFC 4180 CSV file per collection and a `datapackage.json` "
+        "(Frictionless Data) describing every table and field, with primary and foreign keys.",
+        "media_type": "application/zip",
+        "filename": "icc-events-csv.zip",
+    },
+}
+
+
+def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
+    """The /v1/export/... operations; problems are the 400 and 500 responses, described once elsewhere."""
+    spec.components.schema("FtmEntity", schema=FtmEntitySchema)
+    for name, export in EXPORTS.items():
+        content = {"schema": {"type": "string", "contentMediaType": export["media_type"]}}
+        if name == "ftm":
+            # OpenAPI 3.1 has no itemSchema: x-line-schema describes each NDJSON line.
+            content["schema"]["description"] = "One FtM entity (a JSON object) per line."
+            content["x-line-schema"] = {"$ref": "#/components/schemas/FtmEntity"}
+        else:
+            content["schema"]["format"] = "binary"
+        etag = {
+            "ETag": {
+                "description": "Strong tag of the data in the export; send it as If-None-Match.",
+                "schema": {"type": "string"},
+            }
+        }
+        spec.path(
+            path=f"/v1/export/{name}",
+            operations={
+                "get": {
+                    "operationId": f"export_{name.split('.')[0]}",
+                    "summary": export["summary"],
+                    "description": export["description"],
+                    "tags": ["exports"],
+                    "parameters": [
+                        {
+                            "name": "If-None-Match",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "The ETag of a copy you hold: 304 if the data has not changed.",
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": f"The export, as the attachment {export['filename']}.",
+                            "headers": {
+                                **etag,
+                                "Content-Disposition": {
+                                    "description": "attachment, with the file name.",
+                                    "schema": {"type": "string"},
+                                },
+                            },
+                            "content": {export["media_type"]: content},
+                        },
+                        "304": {
+                            "description": "Not Modified: the If-None-Match tag is still current.",
+                            "headers": etag,
+                        },
+                        **problems,
+                    },
+                }
+            },
+        )
