@@ -8,12 +8,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlite_utils
 import yaml
 from marshmallow import ValidationError
 
 from api.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_record
 from api.clock import now_iso
-from api.collections import COLLECTIONS
+from api.collections import COLLECTIONS, Collection
 from api.db import connect, create_tables
 from api.provenance import citation_problems, flatten_errors, reference_problems
 
@@ -106,6 +107,16 @@ def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
     return records
 
 
+def write_records(
+    db: sqlite_utils.Database, collection: Collection, records: list[dict], actor: str, stamp: str
+) -> None:
+    """Insert validated records as rows, each with its 'created' entry in the change log."""
+    rows = [full_row(collection, stored_record(collection, record, stamp, stamp)) for record in records]
+    db[collection.table].insert_all(rows)
+    for row in rows:
+        log_change(db, collection, row["id"], "created", actor, stamp, None, snapshot(collection, row))
+
+
 def build_database(
     path: str | os.PathLike,
     seed_dir: Path = SEED_DIR,
@@ -129,14 +140,7 @@ def build_database(
         with db.atomic():  # One transaction: one sync to disk, not one per record and audit entry.
             for name in LOAD_ORDER:
                 collection = COLLECTIONS[name]
-                rows = []
-                for record in records[name]:
-                    rows.append(full_row(collection, stored_record(collection, record, stamp, stamp)))
-                db[collection.table].insert_all(rows)
-                for row in rows:
-                    log_change(
-                        db, collection, row["id"], "created", actor, stamp, None, snapshot(collection, row)
-                    )
+                write_records(db, collection, records[name], actor, stamp)
                 advance(1)
         db.execute("PRAGMA journal_mode = WAL")
     finally:

@@ -1,0 +1,135 @@
+"""Synthetic records for benchmarks: valid like the seed, deterministic, and served by the API."""
+
+import shutil
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from api import create_app
+from api.cli import cli
+from api.collections import COLLECTIONS
+from api.provenance import citation_problems, reference_problems
+from api.rows import from_row, row_etag
+from seed.loader import LOAD_ORDER, SeedError
+from seed.synth import add_synthetic_records, chunk_counts
+from tests.conftest import ContractClient
+
+RECORDS = 300
+
+
+@pytest.fixture(scope="module")
+def synth_db_path(seed_db_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("synth") / "synth.db"
+    shutil.copy(seed_db_path, path)
+    add_synthetic_records(path, RECORDS, seed=7)
+    return path
+
+
+@pytest.fixture
+def synth_client(synth_db_path):
+    app = create_app({"DATABASE": str(synth_db_path), "TESTING": True})
+    app.test_client_class = ContractClient
+    return app.test_client()
+
+
+def stored_records(path) -> dict[str, list[dict]]:
+    db = sqlite_utils.Database(path)
+    return {name: [from_row(COLLECTIONS[name], row) for row in db[name].rows] for name in LOAD_ORDER}
+
+
+def synthetic(records: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {name: [r for r in rs if r["id"].startswith("synth")] for name, rs in records.items()}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 35, 999, 1000])
+def test_a_chunk_holds_exactly_its_size_with_the_records_others_refer_to(size):
+    counts = chunk_counts(size)
+    assert sum(counts.values()) == size
+    assert counts["sources"] == 1
+    if size > 2:
+        assert counts["organizations"] >= 1 and counts["officials"] >= 1
+
+
+def test_synth_adds_the_requested_number_of_records_mostly_statements(synth_db_path):
+    counts = {name: len(rs) for name, rs in synthetic(stored_records(synth_db_path)).items()}
+    assert sum(counts.values()) == RECORDS
+    assert counts["statements"] > RECORDS / 2
+    assert all(counts[name] > 0 for name in LOAD_ORDER)
+
+
+def test_every_synthetic_citation_is_its_source_text_and_every_reference_exists(synth_db_path):
+    records = stored_records(synth_db_path)
+    texts = {source["id"]: source["text"] for source in records["sources"]}
+    ids = {name: {r["id"] for r in rs} for name, rs in records.items()}
+    checked = 0
+    for name, rs in synthetic(records).items():
+        for record in rs:
+            assert citation_problems(record, texts) == {}
+            assert reference_problems(COLLECTIONS[name], record, lambda t, v: v in ids[t]) == {}
+            checked += len(record.get("citations", []))
+    assert checked == RECORDS - len(synthetic(records)["sources"])
+
+
+def test_synthetic_rows_carry_timestamps_and_their_content_etag(synth_db_path):
+    db = sqlite_utils.Database(synth_db_path)
+    for row in db["statements"].rows_where("id LIKE 'synth%'"):
+        assert row["created_at"] and row["updated_at"]
+        assert row["etag"] == row_etag(row)
+
+
+def test_the_same_seed_gives_the_same_records(tmp_path):
+    def content(path):
+        records = synthetic(stored_records(path))
+        drop = {"created_at", "updated_at"}
+        return {
+            name: [{k: v for k, v in r.items() if k not in drop} for r in rs] for name, rs in records.items()
+        }
+
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    add_synthetic_records(first, 120, seed=3)
+    add_synthetic_records(second, 120, seed=3)
+    assert content(first) == content(second)
+
+
+@pytest.mark.parametrize("records", [1, 2, 5, 1001])
+def test_any_count_builds_a_valid_database(seed_db_path, tmp_path, records):
+    path = tmp_path / "db.db"
+    shutil.copy(seed_db_path, path)
+    counts = add_synthetic_records(path, records)
+    assert sum(counts.values()) == records
+
+
+def test_the_same_seed_twice_on_one_database_is_refused(seed_db_path, tmp_path):
+    path = tmp_path / "db.db"
+    shutil.copy(seed_db_path, path)
+    add_synthetic_records(path, 10, seed=5)
+    with pytest.raises(SeedError, match="seed 5"):
+        add_synthetic_records(path, 10, seed=5)
+    add_synthetic_records(path, 10, seed=6)
+
+
+def test_synth_command_builds_a_missing_database_and_reports_counts(tmp_path):
+    path = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["synth", "--db", str(path), "--records", "50", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "statements" in result.output
+    assert sqlite_utils.Database(path)["warrants"].count == 4 + chunk_counts(50)["warrants"]
+
+
+@pytest.mark.parametrize("args", [["--records", "0"], ["--records", "x"], ["--seed", "-1", "--records", "5"]])
+def test_synth_command_rejects_bad_options(tmp_path, args):
+    result = CliRunner().invoke(cli, ["synth", "--db", str(tmp_path / "x.db"), *args])
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_the_api_serves_synthetic_records(synth_client):
+    response = synth_client.get("/v1/statements/synth7-statement-1")
+    assert response.status_code == 200
+    statement = response.get_json()
+    assert statement["citations"][0]["source_id"] == "synth7-source-1"
+    speaker = statement["speaker_official_id"]
+    response = synth_client.get(f"/v1/statements?speaker_official_id={speaker}&limit=500")
+    assert response.status_code == 200
+    assert "synth7-statement-1" in [s["id"] for s in response.get_json()["data"]]
