@@ -1,0 +1,101 @@
+"""The floor: the least a Python server can do to answer the benchmark's queries.
+
+Flask and the sqlite3 module, one read-only connection per worker, rows dumped as they come:
+no validation, no links, no schema. It runs on the same gunicorn, with the same workers, as the API.
+"""
+
+import json
+import os
+import sqlite3
+
+from flask import Flask, Response, abort, request
+
+DB_PATH = os.environ["FLOOR_DB"]
+app = Flask(__name__)
+connection = sqlite3.connect(f"file:{DB_PATH}?mode=ro", uri=True, check_same_thread=False)
+connection.row_factory = sqlite3.Row
+# Tables and columns come from the database itself and are the only names put into SQL.
+TABLES = {
+    name: {row[1] for row in connection.execute(f"PRAGMA table_info([{name}])")}
+    for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+}
+FTS_TABLES = {
+    name: content
+    for name, content in connection.execute("SELECT name, sql FROM sqlite_master WHERE sql LIKE '%fts5%'")
+}
+
+
+def columns_of(table: str) -> set[str]:
+    if table not in TABLES:
+        abort(404)
+    return TABLES[table]
+
+
+@app.get("/items/<table>/<record_id>")
+def item(table, record_id):
+    columns_of(table)
+    row = connection.execute(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]).fetchone()
+    if row is None:
+        abort(404)
+    if "etag" in row.keys() and request.headers.get("If-None-Match") == f'"{row["etag"]}"':
+        return Response(status=304)
+    response = app.json.response(dict(row))
+    if "etag" in row.keys():
+        response.set_etag(row["etag"])
+    return response
+
+
+@app.get("/lists/<table>")
+def page(table):
+    """?order=column&desc=1&after=[value,id]&limit=n&<column>=value: keyset paging by (order, id)."""
+    columns = columns_of(table)
+    order = request.args.get("order", "id")
+    if order not in columns:
+        abort(400)
+    direction = "DESC" if request.args.get("desc") else "ASC"
+    where, params = [], []
+    for name, value in request.args.items():
+        if name in columns:
+            where.append(f"[{name}] = ?")
+            params.append(value)
+    if "after" in request.args:
+        value, last_id = json.loads(request.args["after"])
+        op = "<" if direction == "DESC" else ">"
+        where.append(f"([{order}] {op} ? OR ([{order}] = ? AND id {op} ?))")
+        params += [value, value, last_id]
+    sql = f"SELECT * FROM [{table}]" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += f" ORDER BY [{order}] {direction}, id {direction} LIMIT ?"
+    rows = connection.execute(sql, [*params, int(request.args.get("limit", 50))]).fetchall()
+    return {"data": [dict(row) for row in rows]}
+
+
+@app.get("/search/<table>")
+def search(table):
+    """The raw FTS5 query over the table's full-text index, best matches first."""
+    columns_of(table)
+    fts = next((name for name in FTS_TABLES if name.startswith(f"{table}_fts")), None)
+    if fts is None:
+        abort(404)
+    sql = (
+        f"SELECT [{table}].* FROM [{fts}] JOIN [{table}] ON [{table}].rowid = [{fts}].rowid "
+        f"WHERE [{fts}] MATCH ? ORDER BY rank LIMIT ?"
+    )
+    rows = connection.execute(sql, [request.args["q"], int(request.args.get("limit", 50))]).fetchall()
+    return {"data": [dict(row) for row in rows]}
+
+
+@app.get("/dumps/<table>")
+def dump(table):
+    """Every row as NDJSON, streamed."""
+    columns_of(table)
+    dump_connection = sqlite3.connect(f"file:{DB_PATH}?mode=ro", uri=True, check_same_thread=False)
+    dump_connection.row_factory = sqlite3.Row
+
+    def lines():
+        try:
+            for row in dump_connection.execute(f"SELECT * FROM [{table}] ORDER BY id"):
+                yield json.dumps(dict(row)) + "\n"
+        finally:
+            dump_connection.close()
+
+    return Response(lines(), mimetype="application/x-ndjson")

@@ -1,0 +1,281 @@
+"""Benchmark icc-events against Datasette and the floor on the same databases, the same load.
+
+python bench/run.py --sizes 1000,100000,1000000     # the full run; see bench/README.md
+python bench/run.py --smoke                         # a tiny size, one second per endpoint
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+
+import click
+import psutil
+
+BENCH_DIR = Path(__file__).parent
+sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
+
+from report import write_plot, write_report  # noqa: E402
+from scenarios import SCENARIOS  # noqa: E402
+from servers import ROOT, running  # noqa: E402
+
+READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
+SYNTH_SEED = 1
+
+
+def build(db_path: Path, size: int, rebuild: bool) -> dict:
+    """The database of size synthetic records (plus the seed), built by `icc-events synth`, timed."""
+    info_path = db_path.with_suffix(".json")
+    if db_path.exists() and info_path.exists() and not rebuild:
+        return json.loads(info_path.read_text())
+    for path in (db_path, info_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "api", "synth", "--db", str(db_path), "--records", str(size)]
+    command += ["--seed", str(SYNTH_SEED)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise click.ClickException(f"{' '.join(command)} failed")
+    info = {
+        "records": size,
+        "build_seconds": round(time.perf_counter() - started, 1),
+        "build_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+        "file_mb": round(db_path.stat().st_size / 2**20, 1),
+    }
+    info_path.write_text(json.dumps(info))
+    return info
+
+
+def fixtures(db_path: Path) -> dict:
+    """Ids and sort values the scenarios ask about, read straight from the database."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    (count,) = db.execute("SELECT count(*) FROM statements").fetchone()
+    statement_id, etag = db.execute(
+        "SELECT id, etag FROM statements ORDER BY rowid LIMIT 1 OFFSET ?", [count // 2]
+    ).fetchone()
+    deep = db.execute(
+        "SELECT said_sort, id FROM statements ORDER BY said_sort, id LIMIT 1 OFFSET ?", [count * 9 // 10]
+    ).fetchone()
+    (speaker,) = db.execute(
+        "SELECT speaker_official_id FROM statements WHERE speaker_official_id IS NOT NULL "
+        "GROUP BY speaker_official_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    fts = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'statements_fts%'").fetchone()[0]
+    db.close()
+    return {
+        "fts": bool(fts),
+        "statements": count,
+        "statement_id": statement_id,
+        "statement_etag": etag,
+        "deep_after": list(deep),
+        "speaker_id": speaker,
+    }
+
+
+def fetch(url: str, headers: dict) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def returned_ids(body: bytes) -> list[str] | None:
+    """The ids a JSON answer carries, whatever its envelope, to check that targets return the same rows."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    rows = data.get("data", data.get("rows")) if isinstance(data, dict) else None
+    if rows is None:
+        return [data["id"]] if isinstance(data, dict) and "id" in data else None
+    if isinstance(rows, dict):
+        return [rows["id"]]
+    return [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
+
+
+def run_wrk(url: str, headers: dict, duration: int, threads: int, connections: int) -> dict:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "-s",
+        str(BENCH_DIR / "wrk_report.lua"),
+    ]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    stats = json.loads(re.search(r"^WRK_JSON (.*)$", output, re.M).group(1))
+    seconds = stats["duration_us"] / 1e6
+    return {
+        "rps": round(stats["requests"] / seconds, 1),
+        "p50_ms": stats["p50_us"] / 1000,
+        "p90_ms": stats["p90_us"] / 1000,
+        "p99_ms": stats["p99_us"] / 1000,
+        "requests": stats["requests"],
+        "errors": stats["errors"] + stats["status_errors"],
+    }
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """The resident memory of the largest process of a server (master or worker)."""
+    try:
+        return max(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+def timed_dump(url: str, headers: dict, server_pid: int) -> dict:
+    """Stream the whole answer once, measuring its time and the server's peak RSS meanwhile."""
+    server = psutil.Process(server_pid)
+    peak, done = [tree_rss(server)], threading.Event()
+    before = peak[0]
+
+    def sample():
+        while not done.wait(0.02):
+            peak.append(tree_rss(server))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started, size, lines = time.perf_counter(), 0, 0
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=600) as response:
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+    finally:
+        done.set()
+        sampler.join()
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "mb": round(size / 2**20, 1),
+        "lines": lines,
+        "rss_before_mb": round(before / 2**20, 1),
+        "peak_rss_mb": round(max(peak) / 2**20, 1),
+    }
+
+
+def measure_target(target, workers, db_path, fix, options) -> tuple[dict, dict]:
+    """Every scenario against one server: figures, and the ids each JSON answer returned."""
+    results, ids = {}, {}
+    server = "ours" if target.startswith("ours") else "floor" if target.startswith("floor") else target
+    with running(server, db_path, workers, READY[server]) as (base, process):
+        for scenario in SCENARIOS:
+            request = scenario.urls(fix, db_path.stem).get(server)
+            if request is None:
+                no_index = scenario.name == "search" and not fix["fts"]
+                results[scenario.name] = {"skipped": "no FTS index" if no_index else "no equivalent"}
+                continue
+            status, body = fetch(base + request.path, request.headers)
+            if status != request.status:
+                results[scenario.name] = {"skipped": f"HTTP {status} (expected {request.status})"}
+                continue
+            ids[scenario.name] = returned_ids(body)
+            click.echo(f"  {target:<10} {scenario.name:<13}", nl=False, err=True)
+            if scenario.dump:
+                figures = timed_dump(base + request.path, request.headers, process.pid)
+                click.echo(f" {figures['seconds']} s, peak RSS {figures['peak_rss_mb']} MB", err=True)
+            else:
+                figures = run_wrk(base + request.path, request.headers, *options)
+                click.echo(f" {figures['rps']:>8} req/s  p50 {figures['p50_ms']:.2f} ms", err=True)
+            results[scenario.name] = {"path": request.path, **figures}
+    return results, ids
+
+
+def same_rows(ids_by_target: dict) -> dict:
+    """Per scenario, whether every target that answered in JSON returned the same ids, in order."""
+    verdicts = {}
+    for scenario in SCENARIOS:
+        answers = [ids[scenario.name] for ids in ids_by_target.values() if ids.get(scenario.name)]
+        if len(answers) > 1:
+            verdicts[scenario.name] = all(answer == answers[0] for answer in answers)
+    return verdicts
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()
+    return {
+        "cpu": re.search(r"model name\s*:\s*(.*)", cpuinfo).group(1),
+        "cores": os.cpu_count(),
+        "ram_gib": round(int(memory) / 2**20, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": wrk[0] if wrk else "?",
+        **{name: metadata.version(name) for name in ("datasette", "gunicorn", "flask", "marshmallow")},
+    }
+
+
+@click.command()
+@click.option("--sizes", default="1000,100000", show_default=True, help="Synthetic record counts.")
+@click.option("--workers", default="2", show_default=True, help="gunicorn worker counts, e.g. 1,2.")
+@click.option("--duration", default=5, show_default=True, help="Seconds of load per endpoint.")
+@click.option("--connections", default=8, show_default=True)
+@click.option("--threads", default=1, show_default=True, help="wrk threads.")
+@click.option("--data-dir", default=str(BENCH_DIR / ".data"), show_default=True, type=click.Path())
+@click.option("--out", default=str(BENCH_DIR / "results"), show_default=True, type=click.Path())
+@click.option("--rebuild", is_flag=True, help="Rebuild databases that already exist.")
+@click.option(
+    "--smoke", is_flag=True, help="200 records, 1 s per endpoint, results in a temporary directory."
+)
+def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild, smoke):
+    """Build the databases, serve each with icc-events, Datasette and the floor, and load them with wrk."""
+    if shutil.which("wrk") is None:
+        raise click.ClickException("wrk is not installed (Debian: apt-get install -y wrk).")
+    if smoke:
+        sizes, duration, out = "200", 1, tempfile.mkdtemp(prefix="bench-smoke-")
+        data_dir = out
+    data_dir, out = Path(data_dir), Path(out)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    worker_counts = [int(w) for w in workers.split(",")]
+    targets = [("datasette", 1)]
+    for count in worker_counts:
+        suffix = "" if len(worker_counts) == 1 else f"-w{count}"
+        targets += [(f"ours{suffix}", count), (f"floor{suffix}", count)]
+    results = {
+        "machine": machine(),
+        "load": {"duration_s": duration, "connections": connections, "wrk_threads": threads},
+        "workers": worker_counts,
+        "sizes": {},
+    }
+    for size in [int(s) for s in sizes.split(",")]:
+        db_path = data_dir / f"icc{size}.db"
+        click.echo(f"{size} records: building {db_path}", err=True)
+        info = build(db_path, size, rebuild)
+        fix = fixtures(db_path)
+        by_target, ids = {}, {}
+        for target, count in targets:
+            by_target[target], ids[target] = measure_target(
+                target, count, db_path, fix, (duration, threads, connections)
+            )
+        results["sizes"][str(size)] = {
+            "build": info,
+            "fixtures": fix,
+            "targets": by_target,
+            "same_rows": same_rows(ids),
+        }
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, out / "results.md")
+    write_plot(results, out / "p50_vs_records.png")
+    click.echo(f"Wrote {out}/results.md, results.json and p50_vs_records.png", err=True)
+
+
+if __name__ == "__main__":
+    main()

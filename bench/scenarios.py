@@ -1,0 +1,132 @@
+"""What the benchmark asks each server: the same question as an icc-events, Datasette and floor URL.
+
+Each scenario is a function of the database's fixtures (ids, sort values) returning one URL per target,
+or None where a target has no equivalent. A URL that does not answer as expected is skipped with a note,
+so scenarios for endpoints still being built (q=, CSV, NDJSON, 304) plug in as they land.
+"""
+
+import json
+import urllib.parse
+from dataclasses import dataclass, field
+
+from api.paging import encode_cursor
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    headers: dict = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    urls: object  # (fixtures, datasette database name) -> {target: Request}
+    # Streamed once and timed instead of driven by wrk.
+    dump: bool = False
+
+
+def tilde(value: str) -> str:
+    """Datasette's tilde encoding of a value in its _next token."""
+    safe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    return "".join(c if c in safe else "".join(f"~{b:02X}" for b in c.encode()) for c in value)
+
+
+def item(f, ds):
+    return {
+        "ours": Request(f"/v1/statements/{f['statement_id']}"),
+        "datasette": Request(f"/{ds}/statements/{f['statement_id']}.json?_shape=objects"),
+        "floor": Request(f"/items/statements/{f['statement_id']}"),
+    }
+
+
+def first_page(f, ds):
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}"),
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_sort=said_sort&_shape=objects"),
+        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}"),
+    }
+
+
+def deep_page(f, ds):
+    value, last_id = f["deep_after"]
+    after = urllib.parse.quote(json.dumps([value, last_id]))
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}&cursor={encode_cursor('said', [value, last_id])}"),
+        "datasette": Request(
+            f"/{ds}/statements.json?_size={PAGE}&_sort=said_sort&_shape=objects"
+            f"&_next={tilde(value)},{tilde(last_id)}"
+        ),
+        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&after={after}"),
+    }
+
+
+def filtered(f, ds):
+    speaker = f["speaker_id"]
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}&speaker_official_id={speaker}"),
+        "datasette": Request(
+            f"/{ds}/statements.json?_size={PAGE}&_sort=said_sort&_shape=objects&speaker_official_id={speaker}"
+        ),
+        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&speaker_official_id={speaker}"),
+    }
+
+
+def sorted_desc(f, ds):
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}&sort=-said"),
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_sort_desc=said_sort&_shape=objects"),
+        "floor": Request(f"/lists/statements?order=said_sort&desc=1&limit={PAGE}"),
+    }
+
+
+def search(f, ds):
+    if not f["fts"]:
+        return {}  # Datasette ignores _search on a table without a full-text index: no equivalent yet
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}&q=sanctions"),
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search=sanctions&_shape=objects"),
+        "floor": Request(f"/search/statements?q=sanctions&limit={PAGE}"),
+    }
+
+
+def csv_page(f, ds):
+    return {
+        "ours": Request(f"/v1/statements?limit={PAGE}&format=csv"),
+        "datasette": Request(f"/{ds}/statements.csv?_size={PAGE}&_sort=said_sort"),
+    }
+
+
+def revalidation(f, ds):
+    etag = f'"{f["statement_etag"]}"'
+    headers = {"If-None-Match": etag}
+    return {
+        "ours": Request(f"/v1/statements/{f['statement_id']}", headers, 304),
+        "floor": Request(f"/items/statements/{f['statement_id']}", headers, 304),
+    }
+
+
+def ndjson_dump(f, ds):
+    return {
+        "ours": Request("/v1/statements?format=ndjson"),
+        # Datasette streams CSV only; it is the closest thing it has to a whole-table dump.
+        "datasette": Request(f"/{ds}/statements.csv?_stream=on&_size=max"),
+        "floor": Request("/dumps/statements"),
+    }
+
+
+SCENARIOS = [
+    Scenario("item", "one statement by id", item),
+    Scenario("first_page", f"first page of {PAGE} statements, default sort (said, id)", first_page),
+    Scenario("deep_page", "a page 90% of the way through, from a cursor", deep_page),
+    Scenario("filtered", "statements by one prolific speaker (indexed filter)", filtered),
+    Scenario("sorted", "statements sorted by -said", sorted_desc),
+    Scenario("search", "q=sanctions full-text search", search),
+    Scenario("csv_page", f"a page of {PAGE} statements as CSV", csv_page),
+    Scenario("revalidation", "If-None-Match on an item: 304", revalidation),
+    Scenario("ndjson_dump", "every statement as NDJSON, streamed once", ndjson_dump, dump=True),
+]
