@@ -78,6 +78,8 @@ def write_report(results: dict, path: Path) -> None:
         for target in others:
             measured = [f"{name} {r['rps']:,.0f} req/s" for name, r in targets[target].items() if "rps" in r]
             lines.append(f"\n{target}: {'; '.join(measured)}.")
+        before, after = run["load_average_1min"]
+        lines.append(f"\nLoad average (1 min) of the machine before and after this size: {before}, {after}.")
         mismatched = [name for name, same in run["same_rows"].items() if not same]
         lines.append(
             "\nSame rows from every target that answered in JSON: "
@@ -94,18 +96,19 @@ def write_plot(results: dict, path: Path) -> None:
     targets = [(ours, "icc-events"), ("datasette", "Datasette"), (floor, "floor")]
     fig, axes = plt.subplots(1, len(targets), figsize=(15, 4.5), sharey=True)
     for axis, (target, title) in zip(axes, targets, strict=True):
-        for scenario in SCENARIOS:
+        for index, scenario in enumerate(SCENARIOS):
             points = [
                 (size, run["targets"][target][scenario.name]["p50_ms"])
                 for size, run in zip(sizes, runs, strict=True)
                 if "p50_ms" in run["targets"][target].get(scenario.name, {})
             ]
             if points:
-                axis.plot(*zip(*points, strict=True), marker="o", label=scenario.name)
+                axis.plot(*zip(*points, strict=True), marker="o", color=f"C{index}", label=scenario.name)
         axis.set(title=title, xscale="log", yscale="log", xlabel="synthetic records")
         axis.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("p50 latency (ms)")
-    axes[-1].legend(fontsize="small")
+    for axis in axes:
+        axis.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPException
 from importlib import metadata
 from pathlib import Path
 
@@ -31,7 +33,8 @@ from scenarios import SCENARIOS  # noqa: E402
 from servers import ROOT, running  # noqa: E402
 
 READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
-SYNTH_SEED = 1
+SYNTH_SEED = 0
+SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped"}
 
 
 def build(db_path: Path, size: int, rebuild: bool) -> dict:
@@ -169,6 +172,18 @@ def timed_dump(url: str, headers: dict, server_pid: int) -> dict:
     }
 
 
+def measure(scenario, request, base: str, server_pid: int, options: tuple, ids: dict) -> dict:
+    """One scenario against a running server, after checking that it answers as expected."""
+    url = base + request.path
+    if scenario.dump:  # checked by its own status: fetching it twice would double the run
+        return {"path": request.path, **timed_dump(url, request.headers, server_pid)}
+    status, body = fetch(url, request.headers)
+    if status != request.status:
+        return {"skipped": f"HTTP {status} (expected {request.status})"}
+    ids[scenario.name] = returned_ids(body)
+    return {"path": request.path, **run_wrk(url, request.headers, *options)}
+
+
 def measure_target(target, workers, db_path, fix, options) -> tuple[dict, dict]:
     """Every scenario against one server: figures, and the ids each JSON answer returned."""
     results, ids = {}, {}
@@ -180,19 +195,12 @@ def measure_target(target, workers, db_path, fix, options) -> tuple[dict, dict]:
                 no_index = scenario.name == "search" and not fix["fts"]
                 results[scenario.name] = {"skipped": "no FTS index" if no_index else "no equivalent"}
                 continue
-            status, body = fetch(base + request.path, request.headers)
-            if status != request.status:
-                results[scenario.name] = {"skipped": f"HTTP {status} (expected {request.status})"}
-                continue
-            ids[scenario.name] = returned_ids(body)
-            click.echo(f"  {target:<10} {scenario.name:<13}", nl=False, err=True)
-            if scenario.dump:
-                figures = timed_dump(base + request.path, request.headers, process.pid)
-                click.echo(f" {figures['seconds']} s, peak RSS {figures['peak_rss_mb']} MB", err=True)
-            else:
-                figures = run_wrk(base + request.path, request.headers, *options)
-                click.echo(f" {figures['rps']:>8} req/s  p50 {figures['p50_ms']:.2f} ms", err=True)
-            results[scenario.name] = {"path": request.path, **figures}
+            try:
+                results[scenario.name] = measure(scenario, request, base, process.pid, options, ids)
+            except (OSError, HTTPException, subprocess.CalledProcessError) as error:
+                results[scenario.name] = {"skipped": f"failed: {error!r}"[:200]}
+            shown = {k: v for k, v in results[scenario.name].items() if k in SHOWN}
+            click.echo(f"  {target:<10} {scenario.name:<13} {shown}", err=True)
     return results, ids
 
 
@@ -236,6 +244,8 @@ def machine() -> dict:
 )
 def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild, smoke):
     """Build the databases, serve each with icc-events, Datasette and the floor, and load them with wrk."""
+    # A plain `kill` must still stop the servers: exit through the context managers that own them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         raise click.ClickException("wrk is not installed (Debian: apt-get install -y wrk).")
     if smoke:
@@ -261,6 +271,8 @@ def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild,
         info = build(db_path, size, rebuild)
         fix = fixtures(db_path)
         by_target, ids = {}, {}
+        # Other work on the machine skews every figure: keep the evidence beside them.
+        load_before = os.getloadavg()[0]
         for target, count in targets:
             by_target[target], ids[target] = measure_target(
                 target, count, db_path, fix, (duration, threads, connections)
@@ -270,6 +282,7 @@ def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild,
             "fixtures": fix,
             "targets": by_target,
             "same_rows": same_rows(ids),
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "results.md")
