@@ -7,6 +7,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from api import create_app
+from api.check import check_database
 from api.cli import cli
 from api.collections import COLLECTIONS
 from api.provenance import citation_problems, reference_problems
@@ -133,3 +134,17 @@ def test_the_api_serves_synthetic_records(synth_client):
     response = synth_client.get(f"/v1/statements?speaker_official_id={speaker}&limit=500")
     assert response.status_code == 200
     assert "synth7-statement-1" in [s["id"] for s in response.get_json()["data"]]
+
+
+def test_icc_events_check_finds_nothing_wrong_in_a_synthetic_database(synth_db_path):
+    report = check_database(sqlite_utils.Database(synth_db_path))
+    assert report.findings == []
+    assert report.records >= RECORDS
+
+
+def test_every_synthetic_record_has_its_created_entry_in_the_change_log(synth_db_path):
+    db = sqlite_utils.Database(synth_db_path)
+    logged = db.execute(
+        "SELECT count(*) FROM changes WHERE actor = '(synth)' AND action = 'created'"
+    ).fetchone()[0]
+    assert logged == RECORDS
