@@ -35,14 +35,18 @@ def create_app(config: dict | None = None) -> Flask:
         headers,
         meta,
         pages,
+        ratelimit,
         records,
         request_log,
         search_views,
+        security,
+        storage_faults,
         timeline,
         writes,
     )
     from api.indexes import ensure_read_indexes
 
+    storage_faults.ensure_usable(app.config["DATABASE"])
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
     ensure_read_indexes(app.config["DATABASE"])
@@ -51,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     headers.init_app(app)
     cors.init_app(app)
     Compress(app)
+    storage_faults.init_app(app)
+    security.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(meta.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)

@@ -168,12 +168,17 @@ def serve(db_path, host, port, workers):
         icc-events serve --db icc-events.db --port 8000 --workers 2
     """
     from api.server import run
+    from api.storage_faults import DatabaseUnusable, ensure_usable
 
     if not Path(db_path).exists():
         from seed.loader import build_database
 
         build_database(db_path)
         click.echo(f"Built {db_path} from the seed files.")
+    try:
+        ensure_usable(db_path)
+    except DatabaseUnusable as error:
+        raise click.ClickException(str(error)) from None
     run(db_path, host, port, workers)
 
 

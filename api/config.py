@@ -24,6 +24,17 @@ DEFAULTS = {
         "application/x-ndjson",
         "application/yaml",
     ],
+    # Serve the database through a read-only connection (works even as root, unlike chmod).
+    "READ_ONLY": False,
+    # How long a request waits for a lock held by another connection before it gets a 503.
+    "DB_BUSY_TIMEOUT_MS": 5000,
+    # Client input caps: longer query strings get a 414, longer ids a 400.
+    "MAX_QUERY_STRING_LENGTH": 4096,
+    "MAX_ID_LENGTH": 200,
+    # Rate limits per client address, in the `limits` notation ("N per second|minute|hour").
+    "RATE_LIMIT_ENABLED": True,
+    "RATE_LIMIT_WRITES": "60 per minute",
+    "RATE_LIMIT_EXPENSIVE_READS": "30 per minute",
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -72,6 +83,12 @@ ENVIRONMENT = {
     "ICC_EVENTS_WORKERS": ("WORKERS", int_between(1, 64)),
     "ICC_EVENTS_CORS_ORIGINS": ("CORS_ORIGINS", str),
     "ICC_EVENTS_CACHE_MAX_AGE": ("CACHE_MAX_AGE", int),
+    "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
+    "ICC_EVENTS_DB_BUSY_TIMEOUT_MS": ("DB_BUSY_TIMEOUT_MS", int),
+    "ICC_EVENTS_MAX_QUERY_STRING_LENGTH": ("MAX_QUERY_STRING_LENGTH", int),
+    "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
+    "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
+    "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
 }
 
 

@@ -11,13 +11,15 @@ from api.rows import column_types, sort_column
 BUSY_TIMEOUT_MS = 5000
 
 
-def connect(path: str, readonly: bool = False) -> sqlite_utils.Database:
+def connect(
+    path: str, readonly: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite_utils.Database:
     """A connection with the pragmas every connection needs."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
 
@@ -25,7 +27,8 @@ def connect(path: str, readonly: bool = False) -> sqlite_utils.Database:
 def get_db() -> sqlite_utils.Database:
     """The request's connection, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        config = current_app.config
+        g.db = connect(config["DATABASE"], config["READ_ONLY"], config["DB_BUSY_TIMEOUT_MS"])
     return g.db
 
 

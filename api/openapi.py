@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
+from api.config import DEFAULTS
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
 from api.openapi_pages import add_pages, add_request_id_header
@@ -18,11 +19,23 @@ from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_sch
 from schemas.results import SearchHitSchema, TimelineEntrySchema
 
 PROBLEM_RESPONSES = {
-    "400": "A query parameter is unknown, repeated or invalid; `errors` names each one.",
+    "400": "A query parameter is unknown, repeated or invalid, or an id is too long; "
+    "`errors` names each one.",
     "404": "No record has this id.",
     "406": "None of the formats the Accept header allows is offered (JSON, CSV, NDJSON).",
+    "414": "The query string is longer than the server accepts "
+    f"({DEFAULTS['MAX_QUERY_STRING_LENGTH']} bytes by default).",
+    "429": "Too many expensive requests (searches, exports, writes) from this client; "
+    "retry after `Retry-After` seconds.",
     "500": "An unexpected error; details are logged, never sent.",
+    "503": "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
 }
+RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
+RATE_LIMIT_HEADERS = {
+    name: {"description": f"{name} (draft-ietf-httpapi-ratelimit-headers-06).", "schema": {"type": "string"}}
+    for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
+}
+
 EXAMPLE_BASE_URL = "http://localhost:8000"
 
 
@@ -35,6 +48,19 @@ def problem_response(description: str) -> dict:
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
+
+
+def problem_responses(*keys: str) -> dict:
+    """The documented problem responses by status; 429 and 503 with their Retry-After headers."""
+    responses = {}
+    for key in keys:
+        response = problem_response(PROBLEM_RESPONSES[key])
+        if key == "429":
+            response["headers"] = {"Retry-After": RETRY_AFTER, **RATE_LIMIT_HEADERS}
+        elif key == "503":
+            response["headers"] = {"Retry-After": RETRY_AFTER}
+        responses[key] = response
+    return responses
 
 
 def example_records(app: Flask) -> dict[str, dict]:
@@ -187,9 +213,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": NOT_MODIFIED,
-                    "400": problem_response(PROBLEM_RESPONSES["400"]),
-                    "406": problem_response(PROBLEM_RESPONSES["406"]),
-                    "500": problem_response(PROBLEM_RESPONSES["500"]),
+                    **problem_responses("400", "406", "414", "429", "500", "503"),
                 },
             }
         },
@@ -206,7 +230,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "name": "record_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["MAX_ID_LENGTH"]},
                         "example": example["id"],
                     },
                     {"in": "query", "schema": item_query_schema(collection)},
@@ -222,10 +246,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": NOT_MODIFIED,
-                    "400": problem_response(PROBLEM_RESPONSES["400"]),
-                    "404": problem_response(PROBLEM_RESPONSES["404"]),
-                    "406": problem_response(PROBLEM_RESPONSES["406"]),
-                    "500": problem_response(PROBLEM_RESPONSES["500"]),
+                    **problem_responses("400", "404", "406", "414", "500", "503"),
                 },
             }
         },
@@ -260,8 +281,7 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
                     },
                 },
                 "304": NOT_MODIFIED,
-                "400": problem_response(PROBLEM_RESPONSES["400"]),
-                "500": problem_response(PROBLEM_RESPONSES["500"]),
+                **problem_responses("400", "414", "429", "500", "503"),
             },
         }
     }
@@ -350,7 +370,7 @@ def build_spec(app: Flask) -> dict:
                             }
                         },
                     },
-                    "500": problem_response(PROBLEM_RESPONSES["500"]),
+                    **problem_responses("414", "500", "503"),
                 },
             }
         },
@@ -365,8 +385,15 @@ def build_spec(app: Flask) -> dict:
                 "responses": {
                     "200": {
                         "description": "The OpenAPI 3.1 description, as committed.",
-                        "content": {"application/yaml": {"schema": {"type": "string"}}},
-                    }
+                        # The body is YAML text whose document is a mapping, which is what
+                        # a client that parses it (and Schemathesis) validates.
+                        "content": {
+                            "application/yaml": {
+                                "schema": {"type": "object", "required": ["openapi", "info", "paths"]}
+                            }
+                        },
+                    },
+                    **problem_responses("414"),
                 },
             }
         },

@@ -8,6 +8,15 @@ from api.config import setting
 # Seconds a worker gets to finish its requests in flight after SIGTERM before it is killed.
 GRACEFUL_TIMEOUT = 10
 
+# gunicorn refuses (400/431) a request line, header or header count past these before the app runs;
+# the line allows the app's own query-string cap (4096 bytes, a 414 problem) plus the path.
+REQUEST_LIMITS = {
+    "limit_request_line": 8190,
+    "limit_request_field_size": 8190,
+    "limit_request_fields": 100,
+    "timeout": 30,
+}
+
 
 class GunicornServer(BaseApplication):
     def __init__(self, options: dict, db_path: str):
@@ -31,5 +40,6 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
         "accesslog": None,
         "loglevel": setting("LOG_LEVEL").lower(),
         "graceful_timeout": GRACEFUL_TIMEOUT,
+        **REQUEST_LIMITS,
     }
     GunicornServer(options, db_path).run()

@@ -1,0 +1,41 @@
+"""Hardening every response gets: security headers, and caps on the size of what a client sends."""
+
+from flask import current_app, request
+
+from api.errors import APIProblem
+
+# An API answer is data, never a page: nothing may load, run or frame it.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+# setdefault semantics: a view that serves HTML can set its own (working) policy first.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": API_CSP,
+    "X-Frame-Options": "DENY",
+}
+
+
+def add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def enforce_input_caps() -> None:
+    """A 414 for an oversized query string, a 400 for an oversized id, before any view or query runs."""
+    config = current_app.config
+    if len(request.query_string) > config["MAX_QUERY_STRING_LENGTH"]:
+        raise APIProblem(414, f"The query string is longer than {config['MAX_QUERY_STRING_LENGTH']} bytes.")
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and len(value) > config["MAX_ID_LENGTH"]:
+            raise APIProblem(
+                400,
+                f"{name} is longer than {config['MAX_ID_LENGTH']} characters.",
+                errors={name: f"Longer than {config['MAX_ID_LENGTH']} characters."},
+            )
+
+
+def init_app(app) -> None:
+    app.before_request(enforce_input_caps)
+    app.after_request(add_security_headers)
