@@ -1,6 +1,7 @@
 """Read views over every collection: GET /v1/<collection> and GET /v1/<collection>/<id>."""
 
 from flask import Blueprint, current_app, request, url_for
+from werkzeug.urls import iri_to_uri
 
 from api.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
 from api.collections import COLLECTIONS, Collection
@@ -66,7 +67,7 @@ def list_view(collection: Collection):
             return not_modified(etag, modified)
         body = {
             "data": shaped(collection, rows, args, related),
-            "links": {"self": request.url, "next": next_url},
+            "links": {"self": iri_to_uri(request.url), "next": next_url},
         }
         if "facet" in args:
             body["facets"] = facets

@@ -8,10 +8,11 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from api.collections import COLLECTIONS, Collection
-from schemas.common import PARTIAL_DATE_PATTERN, date_bounds
+from schemas.common import PARTIAL_DATE_PATTERN, SLUG_PATTERN, date_bounds
 
 MAX_PAGE_SIZE = 500
 MAX_PARAM_LENGTH = 2000
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"  # unpadded base64url, as paging.encode_cursor writes it
 MAX_SEARCH_HITS = 100
 MAX_IN_VALUES = 50
 FORMATS = ["json", "csv", "ndjson"]
@@ -29,6 +30,12 @@ def parse_sort(value: str, allowed: tuple[str, ...]) -> list[tuple[str, bool]]:
             raise ValidationError(f"{name!r} appears twice.")
         terms.append((name, term.startswith("-")))
     return terms
+
+
+def sort_pattern(allowed: tuple[str, ...]) -> str:
+    """The ECMA-262 regex of a valid sort: allowlisted terms, comma-separated, no field twice."""
+    names = "|".join(allowed)
+    return rf"^(?!.*\b({names})\b.*\b\1\b)-?({names})(,-?({names}))*$"
 
 
 class SortField(fields.Str):
@@ -121,7 +128,7 @@ class PageQuerySchema(Schema):
         metadata={"description": f"Records per page, 1 to {MAX_PAGE_SIZE}."},
     )
     cursor = fields.Str(
-        validate=validate.Length(max=MAX_PARAM_LENGTH),
+        validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
         metadata={"description": "Opaque; copy it from links.next."},
     )
 
@@ -170,12 +177,19 @@ def list_query_schema(collection: Collection) -> Schema:
                 "description": "Comma-separated fields, '-' prefix for descending; "
                 f"one of {', '.join(collection.sorts)}. Ties are broken by id.",
                 "example": f"-{collection.default_sort}",
+                # Lets clients and fuzzers tell a valid sort from an invalid one by the schema alone.
+                "pattern": sort_pattern(collection.sorts),
             },
         )
     }
     for name, field in collection.filters().items():
+        # A reference filter takes an id, so it is validated as one: a malformed id is a 400,
+        # and the spec's limits keep every valid query string well inside the request-line cap.
+        check = enum_or_length(field)
         attrs[name] = fields.Str(
-            validate=enum_or_length(field),
+            validate=check
+            if isinstance(check, validate.OneOf)
+            else [validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)],
             metadata={"description": f"Only records whose {name} is this value."},
         )
         check = enum_or_length(field)
