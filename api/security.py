@@ -37,5 +37,8 @@ def enforce_input_caps() -> None:
 
 
 def init_app(app) -> None:
+    """Call before blueprints are registered: their rules take merge_slashes from the map."""
+    # '//' in a path (e.g. an id holding an encoded '/') is a 404 problem, not a 308 redirect.
+    app.url_map.merge_slashes = False
     app.before_request(enforce_input_caps)
     app.after_request(add_security_headers)

@@ -1,0 +1,121 @@
+"""Hostile input on every read endpoint: always a 4xx problem, never a 5xx, the database untouched."""
+
+import hashlib
+from urllib.parse import quote, unquote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.collections import COLLECTIONS
+from api.paging import encode_cursor
+from tests.conftest import assert_problem
+
+SQL_INJECTIONS = [
+    "' OR '1'='1",
+    "1; DROP TABLE warrants; --",
+    '" UNION SELECT sql FROM sqlite_master --',
+    "x') OR 1=1 --",
+    "]; DELETE FROM officials; --",
+]
+PARAMETERS = ["limit", "cursor", "sort", "status", "speaker_official_id", "id", "q"]
+LEAKS = ("Traceback", "sqlite", "SELECT", "/work/", "/tmp/", ".py", "icc-events.db")
+
+ATTACKS = [
+    *[(f"/v1/warrants?{name}={quote(value)}", 400) for name in PARAMETERS for value in SQL_INJECTIONS],
+    *[(f"/v1/officials/{quote(value, safe='')}", 404) for value in SQL_INJECTIONS],
+    ("/v1/warrants?status=outstanding%00", 400),
+    ("/v1/warrants?sort=id%00", 400),
+    ("/v1/officials/tomoko-akane%00", 404),
+    ("/v1/warrants?status=%ED%A0%80", 400),  # an encoded lone surrogate: invalid UTF-8
+    ("/v1/warrants?status=%E0%A4%A", 400),  # a truncated percent-escape
+    ("/v1/warrants?status=%ZZ", 400),
+    ("/v1/officials/..%2F..%2Fetc%2Fpasswd", 404),
+    ("/v1/officials/..%5C..%5Cwindows", 404),
+    ("/v1/../../etc/passwd", 404),
+    ("/v1/officials/" + "a" * 201, 400),
+    ("/v1/warrants?limit=99999999999999999999999", 400),
+    ("/v1/warrants?limit=-1", 400),
+    ("/v1/warrants?limit=1e9", 400),
+    ("/v1/warrants?limit=NaN", 400),
+    ("/v1/warrants?cursor=" + encode_cursor("issued", [["nested"], "x"]), 400),
+    ("/v1/warrants?cursor=" + encode_cursor("issued", ["x"] * 50), 400),
+    ("/v1/warrants?cursor=" + "A" * 1999, 400),
+    ("/v1/warrants?cursor=%FF%FE", 400),
+    ("/v1/warrants?status=" + "x" * 5000, 414),
+    ("/v1/warrants?" + "&".join(f"p{i}=1" for i in range(1000)), 414),
+]
+
+
+def checksum(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def untouched_db(db_path):
+    """Fails the test if the database file changed by a single byte."""
+    before = checksum(db_path)
+    yield
+    assert checksum(db_path) == before
+
+
+@pytest.mark.parametrize(("url", "status"), ATTACKS)
+def test_known_attack_is_problem_4xx_and_changes_nothing(client, untouched_db, url, status):
+    response = client.get(url)
+    body = assert_problem(response, status)
+    text = response.get_data(as_text=True)
+    # An error may quote the client's own input back, never anything of the server's.
+    assert not [leak for leak in LEAKS if leak in text and leak not in unquote(url)], body
+
+
+@pytest.mark.parametrize(
+    "header", [("X-Padding", "x" * 100_000), ("Accept", "application/json;" * 2000), ("Cookie", "a=" * 5000)]
+)
+def test_huge_header_on_a_read_is_answered_without_error(client, untouched_db, header):
+    response = client.get("/v1/warrants?limit=1", headers=[header])
+    assert response.status_code < 500
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    collection=st.sampled_from(sorted(COLLECTIONS)),
+    params=st.dictionaries(
+        st.sampled_from(["limit", "cursor", "sort", "status", "kind", "q", "id", "x"]),
+        st.text(st.characters(codec="utf-8"), max_size=300),
+        max_size=4,
+    ),
+)
+def test_any_query_string_is_never_a_server_error(client, untouched_db, collection, params):
+    response = client.get(f"/v1/{collection}", query_string=params)
+    if response.status_code != 200:
+        body = assert_problem(response, response.status_code)
+        assert 400 <= body["status"] < 500
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(collection=st.sampled_from(sorted(COLLECTIONS)), record_id=st.text(min_size=1, max_size=300))
+def test_any_id_is_a_record_or_a_problem_4xx(client, untouched_db, collection, record_id):
+    response = client.get(f"/v1/{collection}/{quote(record_id, safe='')}")
+    if response.status_code != 200:
+        assert 400 <= assert_problem(response, response.status_code)["status"] < 500
+
+
+def test_every_response_carries_the_security_headers(client):
+    for url in ["/v1/warrants", "/v1/warrants/nope", "/healthz", "/openapi.yaml", "/nowhere"]:
+        response = client.get(url)
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+        assert response.headers["Referrer-Policy"] == "no-referrer", url
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"], url
+
+
+def test_a_page_may_set_its_own_content_security_policy(app):
+    @app.get("/page")
+    def page():
+        return "<p>hi</p>", 200, {"Content-Security-Policy": "default-src 'self'"}
+
+    from flask.testing import FlaskClient
+
+    response = FlaskClient(app).get("/page")  # not in the spec, so not the contract-checking client
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
