@@ -1,0 +1,132 @@
+"""Storage faults with real SQLite files: 503 problems with Retry-After, reads kept where possible."""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from api import create_app
+from api.db import get_db
+from api.storage_faults import DatabaseUnusable
+from tests.conftest import ContractClient, assert_problem
+
+
+def app_with_write_probe(db_path, **config):
+    """An app with a test-only write route, standing in for the write API until it exists."""
+    app = create_app({"DATABASE": str(db_path), "TESTING": True, **config})
+    app.test_client_class = ContractClient
+
+    @app.post("/probe-write")
+    def probe_write():
+        get_db().execute("UPDATE officials SET notes = 'probe' WHERE id = 'tomoko-akane'")
+        return {"written": True}
+
+    return app
+
+
+def assert_storage_503(response) -> None:
+    body = assert_problem(response, 503)
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "sqlite" not in body["detail"].lower() and "/" not in body["detail"]
+
+
+def test_read_only_database_answers_reads_and_refuses_writes_with_503(db_path):
+    client = app_with_write_probe(db_path, READ_ONLY=True).test_client()
+    assert client.get("/v1/officials/tomoko-akane").status_code == 200
+    assert_storage_503(client.post("/probe-write"))
+
+
+def test_full_database_refuses_writes_with_503_and_keeps_reads(db_path):
+    # Simulates a full disk: SQLite's own page cap raises the same SQLITE_FULL a full mount would.
+    conn = sqlite3.connect(db_path)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    app = app_with_write_probe(db_path)
+
+    @app.post("/probe-fill")
+    def probe_fill():
+        db = get_db()
+        db.execute(f"PRAGMA max_page_count = {pages}")
+        db.execute("UPDATE officials SET notes = ? WHERE id = 'tomoko-akane'", ["x" * 200_000])
+        return {"written": True}
+
+    client = app.test_client()
+    assert_storage_503(client.post("/probe-fill"))
+    assert client.get("/v1/officials/tomoko-akane").status_code == 200
+
+
+def test_database_locked_by_another_process_is_503_after_a_bounded_wait(db_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+            str(db_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        client = app_with_write_probe(db_path, DB_BUSY_TIMEOUT_MS=200).test_client()
+        assert_storage_503(client.post("/probe-write"))
+        # WAL: readers are not blocked by a writer's lock.
+        assert client.get("/v1/officials/tomoko-akane").status_code == 200
+    finally:
+        holder.communicate("")
+    check = sqlite3.connect(db_path).execute("PRAGMA integrity_check").fetchone()[0]
+    assert check == "ok"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4080],
+    ids=["garbage", "header"],
+)
+def test_corrupt_database_stops_create_app_with_one_clear_line(tmp_path, content):
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(content)
+    with pytest.raises(DatabaseUnusable, match="corrupt.db") as raised:
+        create_app({"DATABASE": str(path)})
+    assert "\n" not in str(raised.value)
+
+
+def test_truncated_database_is_refused_at_start(db_path):
+    data = db_path.read_bytes()
+    db_path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatabaseUnusable):
+        create_app({"DATABASE": str(db_path)})
+
+
+def test_serve_on_a_corrupt_database_exits_nonzero_with_one_line(tmp_path):
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"garbage" * 1000)
+    result = subprocess.run(
+        [sys.executable, "-m", "api", "serve", "--db", str(path), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("Error:") and "corrupt.db" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_database_is_built_from_the_seed(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "new.db")})
+    assert app.test_client().get("/v1/officials/tomoko-akane").status_code == 200
+
+
+def test_a_bug_in_sql_stays_a_500_not_a_503(app):
+    @app.get("/probe-bug")
+    def probe_bug():
+        get_db().execute("SELECT no_such_column FROM officials")
+
+    from flask.testing import FlaskClient
+
+    body = assert_problem(FlaskClient(app).get("/probe-bug"), 500)
+    assert "no_such_column" not in body["detail"]
