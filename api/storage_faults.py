@@ -1,6 +1,7 @@
 """Storage faults (locked, read-only, full, I/O error, corrupt) answered as 503 problems, never 500s."""
 
 import sqlite3
+import weakref
 
 from flask import current_app, request
 
@@ -59,5 +60,18 @@ def ensure_usable(path: str) -> None:
         )
 
 
+def hold_wal_open(app) -> None:
+    """Keep one idle read-only connection per process, so SQLite keeps the -wal and -shm files.
+
+    SQLite deletes them when its last connection closes; the next request must then create a new
+    -shm, which fails on a full disk. With this connection open, reads go on when the disk is full.
+    """
+    conn = sqlite3.connect(f"file:{app.config['DATABASE']}?mode=ro", uri=True, check_same_thread=False)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # maps the -shm now, while there is room
+    app.extensions["wal_holder"] = conn
+    weakref.finalize(app, conn.close)
+
+
 def init_app(app) -> None:
     app.register_error_handler(sqlite3.Error, handle_database_error)
+    hold_wal_open(app)

@@ -1,5 +1,6 @@
 """Storage faults with real SQLite files: 503 problems with Retry-After, reads kept where possible."""
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +26,11 @@ def app_with_write_probe(db_path, **config):
     return app
 
 
+def integrity_check(path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
 def assert_storage_503(response) -> None:
     body = assert_problem(response, 503)
     assert int(response.headers["Retry-After"]) >= 1
@@ -39,9 +45,8 @@ def test_read_only_database_answers_reads_and_refuses_writes_with_503(db_path):
 
 def test_full_database_refuses_writes_with_503_and_keeps_reads(db_path):
     # Simulates a full disk: SQLite's own page cap raises the same SQLITE_FULL a full mount would.
-    conn = sqlite3.connect(db_path)
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.close()
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
     app = app_with_write_probe(db_path)
 
     @app.post("/probe-fill")
@@ -77,8 +82,7 @@ def test_database_locked_by_another_process_is_503_after_a_bounded_wait(db_path)
         assert client.get("/v1/officials/tomoko-akane").status_code == 200
     finally:
         holder.communicate("")
-    check = sqlite3.connect(db_path).execute("PRAGMA integrity_check").fetchone()[0]
-    assert check == "ok"
+    assert integrity_check(db_path) == "ok"
 
 
 @pytest.mark.parametrize(
@@ -130,3 +134,43 @@ def test_a_bug_in_sql_stays_a_500_not_a_503(app):
 
     body = assert_problem(FlaskClient(app).get("/probe-bug"), 500)
     assert "no_such_column" not in body["detail"]
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A 1 MiB tmpfs, when this machine lets us mount one (root with CAP_SYS_ADMIN)."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        # Lazy: the app's idle connection may still hold files there until it is collected.
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+def test_full_disk_refuses_writes_with_503_and_keeps_reads(small_mount, db_path):
+    path = small_mount / "icc-events.db"
+    path.write_bytes(db_path.read_bytes())
+    app = app_with_write_probe(path)
+
+    @app.post("/probe-fill")
+    def probe_fill():
+        get_db().execute("UPDATE officials SET notes = ? WHERE id = 'tomoko-akane'", ["x" * 600_000])
+        return {"written": True}
+
+    client = app.test_client()
+    assert client.get("/v1/officials/tomoko-akane").status_code == 200  # creates -shm while there is room
+    filler = small_mount / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:  # until the mount is full: ENOSPC ends it
+            out.write(b"\0" * 4096)
+    assert_storage_503(client.post("/probe-fill"))
+    assert client.get("/v1/officials/tomoko-akane").status_code == 200
+    filler.unlink()
+    app.extensions["wal_holder"].close()
+    assert integrity_check(path) == "ok"
