@@ -18,7 +18,7 @@ from seed.loader import build_database
 from tests.contract import OPENAPI_FILE
 
 # Examples per operation and generation mode; FUZZ_EXAMPLES=500 for a deep run.
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 # Schemathesis collects its tests at import time, so the app and its database are made here too.
 _db_dir = Path(tempfile.mkdtemp(prefix="icc-fuzz-"))
