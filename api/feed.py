@@ -1,6 +1,7 @@
 """The change feed (GET /v1/changes) and each record's history (GET /v1/<collection>/<id>/history)."""
 
 from flask import Blueprint, current_app, request, url_for
+from werkzeug.urls import iri_to_uri
 
 from api.changes import list_changes
 from api.collections import COLLECTIONS, Collection
@@ -37,7 +38,7 @@ def feed_page(collection: str | None = None, record_id: str | None = None):
     if more:
         params = {**request.view_args, **request.args.to_dict(), "since": cursor}
         next_url = url_for(request.endpoint, _external=True, **params)
-    body = {"data": entries, "cursor": cursor, "links": {"self": request.url, "next": next_url}}
+    body = {"data": entries, "cursor": cursor, "links": {"self": iri_to_uri(request.url), "next": next_url}}
     response = current_app.json.response(body)
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'

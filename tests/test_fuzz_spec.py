@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, settings
 
 from api import create_app
 from seed.loader import build_database
+from tests.conftest import make_token
 from tests.contract import OPENAPI_FILE
 
 # Examples per operation and generation mode; FUZZ_EXAMPLES=500 for a deep run.
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 
 # Schemathesis collects its tests at import time, so the app and its database are made here too.
 _db_dir = Path(tempfile.mkdtemp(prefix="icc-fuzz-"))
@@ -29,10 +30,9 @@ app = create_app({"DATABASE": str(_db_dir / "icc-events.db"), "TESTING": True, "
 schema = schemathesis.openapi.from_path(OPENAPI_FILE)
 schema.app = app
 
-# Write operations will need a token: put it here once the curation routes exist, e.g.
-#   AUTH_HEADERS = {"Authorization": f"Bearer {issue_test_token(app)}"}
+# An admin token, so writes are fuzzed past authentication (ignored_auth checks the 401 side).
 # Every operation in openapi.yaml is fuzzed, so new routes are picked up without any change here.
-AUTH_HEADERS: dict[str, str] = {}
+AUTH_HEADERS = {"Authorization": f"Bearer {make_token(_db_dir / 'icc-events.db', 'fuzzer', 'admin')}"}
 
 REPORT = Path(os.environ.get("RELIABILITY_REPORT_DIR", "build/reliability")) / "fuzz.json"
 CASES: Counter = Counter()
@@ -54,17 +54,26 @@ def real_cursor(case) -> str | None:
     return parse_qs(urlsplit(next_url).query)["cursor"][0] if next_url else None
 
 
+def real_since(case) -> str:
+    """A change-feed cursor this API issued."""
+    return app.test_client().get("/v1/changes", query_string={"limit": 1}).get_json()["cursor"]
+
+
+# Opaque parameters: JSON Schema can say "base64url", not "issued by this API", so schema-valid
+# cases get a real value; negative cases keep the fuzzer's, which must be a 4xx.
+OPAQUE_PARAMETERS = {"cursor": real_cursor, "since": real_since}
+
+
 @schema.parametrize()
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_spec(case):
-    # A cursor is opaque: JSON Schema can say it is a string, not that this API issued it. So a
-    # schema-valid case gets a real cursor; negative cases keep the fuzzer's, which must be a 4xx.
-    positive = case.meta.generation.mode is schemathesis.GenerationMode.POSITIVE
-    if case.query and "cursor" in case.query and positive:
-        cursor = real_cursor(case)
-        if cursor is None:
-            del case.query["cursor"]
-        else:
-            case.query["cursor"] = cursor
+    if case.query and case.meta.generation.mode is schemathesis.GenerationMode.POSITIVE:
+        for name, real_value in OPAQUE_PARAMETERS.items():
+            if name in case.query:
+                value = real_value(case)
+                if value is None:
+                    del case.query[name]
+                else:
+                    case.query[name] = value
     CASES[f"{case.method} {case.path}"] += 1
     case.call_and_validate(headers=AUTH_HEADERS)

@@ -4,7 +4,6 @@ import hashlib
 from urllib.parse import quote, unquote
 
 import pytest
-from flask import request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,14 +119,3 @@ def test_a_page_may_set_its_own_content_security_policy(app):
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == "default-src 'self'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def test_oversized_body_is_problem_413(app):
-    @app.post("/probe-body")
-    def probe_body():
-        return {"bytes": len(request.get_data())}
-
-    from flask.testing import FlaskClient
-
-    response = FlaskClient(app).post("/probe-body", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
-    assert_problem(response, 413)
