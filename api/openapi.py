@@ -13,6 +13,7 @@ from api.config import DEFAULTS
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
 from api.openapi_pages import add_pages, add_request_id_header
+from api.ratelimit import documented_headers
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
@@ -31,10 +32,6 @@ PROBLEM_RESPONSES = {
     "503": "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
 }
 RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
-RATE_LIMIT_HEADERS = {
-    name: {"description": f"{name} (draft-ietf-httpapi-ratelimit-headers-06).", "schema": {"type": "string"}}
-    for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
-}
 
 EXAMPLE_BASE_URL = "http://localhost:8000"
 
@@ -56,7 +53,7 @@ def problem_responses(*keys: str) -> dict:
     for key in keys:
         response = problem_response(PROBLEM_RESPONSES[key])
         if key == "429":
-            response["headers"] = {"Retry-After": RETRY_AFTER, **RATE_LIMIT_HEADERS}
+            response["headers"] = documented_headers()
         elif key == "503":
             response["headers"] = {"Retry-After": RETRY_AFTER}
         responses[key] = response

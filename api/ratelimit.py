@@ -41,6 +41,16 @@ def limit_for_request() -> tuple[str, str] | None:
     return None
 
 
+def documented_headers() -> dict:
+    """The headers of a 429, as the OpenAPI description states them."""
+    string = {"type": "string"}
+    headers = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": string}}
+    for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"):
+        description = f"{name} (draft-ietf-httpapi-ratelimit-headers-06)."
+        headers[name] = {"description": description, "schema": string}
+    return headers
+
+
 def rate_limit_headers(item: RateLimitItem, remaining: int, reset_at: float) -> dict[str, str]:
     reset = max(0, math.ceil(reset_at - time.time()))
     return {
