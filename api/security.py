@@ -1,25 +1,11 @@
-"""Hardening every response gets: security headers, and caps on the size of what a client sends."""
+"""Caps on the size of what a client sends, checked before any view or query runs.
+
+Security headers are api/headers.py's.
+"""
 
 from flask import current_app, request
 
 from api.errors import APIProblem
-
-# An API answer is data, never a page: nothing may load, run or frame it.
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-
-# setdefault semantics: a view that serves HTML can set its own (working) policy first.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": API_CSP,
-    "X-Frame-Options": "DENY",
-}
-
-
-def add_security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 def enforce_input_caps() -> None:
@@ -41,4 +27,3 @@ def init_app(app) -> None:
     # '//' in a path (e.g. an id holding an encoded '/') is a 404 problem, not a 308 redirect.
     app.url_map.merge_slashes = False
     app.before_request(enforce_input_caps)
-    app.after_request(add_security_headers)
