@@ -1,6 +1,9 @@
-"""Hostile input on every read endpoint: always a 4xx problem, never a 5xx, the database untouched."""
+"""Hostile input on reads and writes: always a 4xx problem, never a 5xx, the database untouched."""
 
+import contextlib
 import hashlib
+import json
+import sqlite3
 from urllib.parse import quote, unquote
 
 import pytest
@@ -48,7 +51,16 @@ ATTACKS = [
 
 
 def checksum(path) -> str:
+    """The sha256 of the database file with its WAL checkpointed in: a change cannot hide in -wal."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leaks(response, sent: str) -> list[str]:
+    """Internals in the response; an error may quote the client's own input back, nothing else."""
+    text = response.get_data(as_text=True)
+    return [leak for leak in LEAKS if leak in text and leak not in sent]
 
 
 @pytest.fixture
@@ -63,9 +75,7 @@ def untouched_db(db_path):
 def test_known_attack_is_problem_4xx_and_changes_nothing(client, untouched_db, url, status):
     response = client.get(url)
     body = assert_problem(response, status)
-    text = response.get_data(as_text=True)
-    # An error may quote the client's own input back, never anything of the server's.
-    assert not [leak for leak in LEAKS if leak in text and leak not in unquote(url)], body
+    assert not leaks(response, unquote(url)), body
 
 
 @pytest.mark.parametrize(
@@ -119,3 +129,56 @@ def test_a_page_may_set_its_own_content_security_policy(app):
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == "default-src 'self'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+NESTED = "[" * 5000 + "]" * 5000
+WARRANT = "/v1/warrants"
+NETANYAHU = "/v1/warrants/warrant-benjamin-netanyahu"
+WRITE_ATTACKS = [
+    ("post", WARRANT, "application/json", "{not json", 400),
+    ("post", WARRANT, "application/json", NESTED, 400),
+    ("post", WARRANT, "application/json", '{"id": "a", "id": "b"}', 400),
+    ("post", WARRANT, "application/json", '{"title": NaN}', 400),
+    ("post", WARRANT, "application/json", "\x00\xff\xfe", 400),
+    ("post", WARRANT, "application/json", '"\\ud800"', 422),
+    ("post", WARRANT, "application/json", "[]", 422),
+    ("post", WARRANT, "application/json", '{"id": 7, "title": ["x"], "status": {"$ne": 1}}', 422),
+    ("post", WARRANT, "application/json", '{"id": "x\'; DROP TABLE warrants; --", "title": "t"}', 422),
+    ("post", WARRANT, "application/json", '{"id": "../../etc/passwd", "title": "t"}', 422),
+    ("post", WARRANT, "text/plain", '{"id": "x"}', 415),
+    ("post", WARRANT, "application/x-www-form-urlencoded", "id=x", 415),
+    ("patch", NETANYAHU, "application/json", '{"title": "x"}', 428),  # If-Match is checked first
+    ("patch", NETANYAHU, "application/merge-patch+json", '{"court_id": "\' OR 1=1 --"}', 428),
+]
+
+
+@pytest.fixture
+def admin_headers(db_path):
+    from tests.conftest import make_token
+
+    return {"Authorization": f"Bearer {make_token(db_path, 'attacker', 'admin')}"}
+
+
+@pytest.mark.parametrize(("method", "url", "media_type", "body", "status"), WRITE_ATTACKS)
+def test_hostile_write_is_problem_4xx_and_changes_nothing(
+    client, db_path, admin_headers, method, url, media_type, body, status
+):
+    before = checksum(db_path)
+    headers = {**admin_headers, "Content-Type": media_type}
+    response = getattr(client, method)(url, data=body.encode("utf-8", "surrogatepass"), headers=headers)
+    problem = assert_problem(response, status)
+    assert not leaks(response, body), problem
+    assert checksum(db_path) == before
+
+
+@pytest.mark.parametrize("text", SQL_INJECTIONS)
+def test_sql_in_a_text_field_is_stored_verbatim_and_runs_nothing(client, db_path, admin_headers, text):
+    etag = client.get(NETANYAHU).headers["ETag"]
+    headers = {**admin_headers, "Content-Type": "application/merge-patch+json", "If-Match": etag}
+    response = client.patch(NETANYAHU, data=f'{{"notes": {json.dumps(text)}}}', headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert client.get(NETANYAHU).get_json()["notes"] == text
+    counts = {
+        name: client.get(f"/v1/{name}?limit=500").get_json()["data"] for name in ("warrants", "officials")
+    }
+    assert all(counts.values())
