@@ -33,7 +33,8 @@ def running_server(db_path, log_path, environment: dict | None = None):
     """A gunicorn server (2 workers) on a free loopback port, in its own process group."""
     port = free_port()
     command = [sys.executable, "-m", "api", "serve", "--db", str(db_path), "--port", str(port)]
-    env = {**os.environ, **(environment or {})}
+    # Write bursts here test durability, not the rate limit (tests/test_ratelimit.py does).
+    env = {**os.environ, "ICC_EVENTS_RATE_LIMIT_ENABLED": "0", **(environment or {})}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [*command, "--workers", "2"],
