@@ -32,7 +32,10 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        # After some errors (disk full, I/O) SQLite has rolled back already; a second ROLLBACK
+        # would fail and hide the real error behind a 500.
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
 

@@ -10,7 +10,8 @@ import pytest
 from api import create_app
 from api.db import get_db
 from api.storage_faults import DatabaseUnusable
-from tests.conftest import ContractClient, assert_problem
+from tests.conftest import ContractClient, assert_problem, make_token
+from tests.curation_data import new_organization
 
 
 def app_with_write_probe(db_path, **config):
@@ -174,3 +175,39 @@ def test_full_disk_refuses_writes_with_503_and_keeps_reads(small_mount, db_path)
     filler.unlink()
     app.extensions["wal_holder"].close()
     assert integrity_check(path) == "ok"
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full", "locked"])
+def test_real_write_under_a_storage_fault_is_503_and_reads_go_on(db_path, fault):
+    config = {"DATABASE": str(db_path), "TESTING": True, "DB_BUSY_TIMEOUT_MS": 200}
+    holder = None
+    if fault == "read-only":
+        config["READ_ONLY"] = True
+    app = create_app(config)
+    app.test_client_class = ContractClient
+    client = app.test_client()
+    token = make_token(db_path, "writer", "write")  # made before the fault
+    if fault == "full":
+        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+
+        @app.before_request
+        def cap_pages():
+            get_db().execute(f"PRAGMA max_page_count = {pages}")
+
+    if fault == "locked":
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # Notes long enough to need new pages, so a capped database cannot take them.
+        body = new_organization("fault-probe", notes="x" * 19_000)
+        headers = {"Authorization": f"Bearer {token}"}
+        response = client.post("/v1/organizations", json=body, headers=headers)
+        assert_storage_503(response)
+        assert client.get("/v1/officials/tomoko-akane").status_code == 200
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert client.get("/v1/organizations/fault-probe").status_code == 404
+    assert integrity_check(db_path) == "ok"
