@@ -346,7 +346,7 @@ def build_spec(app: Flask) -> dict:
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
-    add_downloads(spec, {status: problem_response(PROBLEM_RESPONSES[status]) for status in ("400", "500")})
+    add_downloads(spec, problem_responses("400", "414", "429", "500", "503"))
     spec.path(
         path="/healthz",
         operations={

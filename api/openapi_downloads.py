@@ -32,7 +32,7 @@ EXPORTS = {
 
 
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
-    """The /v1/export/... operations; problems are the 400 and 500 responses, described once elsewhere."""
+    """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
     spec.components.schema("FtmEntity", schema=FtmEntitySchema)
     for name, export in EXPORTS.items():
         content = {"schema": {"type": "string", "contentMediaType": export["media_type"]}}

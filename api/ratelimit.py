@@ -18,13 +18,16 @@ from api.errors import APIProblem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# A read is expensive when it searches or exports a whole collection; add new such parameters here.
+# A read is expensive when it searches or exports whole collections; add new such requests here.
 EXPENSIVE_QUERY_PARAMETERS = ("q", "format")
 EXPENSIVE_MEDIA_TYPES = ("text/csv", "application/x-ndjson")
+EXPENSIVE_PATH_PREFIXES = ("/v1/export/",)
 
 
 def is_expensive_read() -> bool:
-    """A full-text search or a whole-collection export (by parameter or by Accept)."""
+    """A full-text search or an export (by path, by parameter or by Accept)."""
+    if request.path.startswith(EXPENSIVE_PATH_PREFIXES):
+        return True
     if any(name in request.args for name in EXPENSIVE_QUERY_PARAMETERS):
         return True
     return request.accept_mimetypes.best_match(["application/json", *EXPENSIVE_MEDIA_TYPES]) in (

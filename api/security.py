@@ -10,6 +10,8 @@ from api.errors import APIProblem
 
 def enforce_input_caps() -> None:
     """A 414 for an oversized query string, a 400 for an oversized id, before any view or query runs."""
+    if request.routing_exception is not None:
+        return  # an unknown path or method gets its 404 or 405 first, whatever its size
     config = current_app.config
     if len(request.query_string) > config["MAX_QUERY_STRING_LENGTH"]:
         raise APIProblem(414, f"The query string is longer than {config['MAX_QUERY_STRING_LENGTH']} bytes.")

@@ -48,7 +48,8 @@ def db_path(seed_db_path, tmp_path):
 
 @pytest.fixture
 def app(db_path):
-    app = create_app({"DATABASE": str(db_path), "TESTING": True})
+    # Rate limits off: only tests/test_ratelimit.py exercises them, with apps of its own.
+    app = create_app({"DATABASE": str(db_path), "TESTING": True, "RATE_LIMIT_ENABLED": False})
     app.test_client_class = ContractClient
     return app
 
