@@ -1,12 +1,12 @@
 """The change feed (GET /v1/changes) and each record's history (GET /v1/<collection>/<id>/history)."""
 
 from flask import Blueprint, current_app, request, url_for
-from werkzeug.urls import iri_to_uri
 
 from api.changes import list_changes
 from api.collections import COLLECTIONS, Collection
 from api.db import get_db
 from api.errors import APIProblem
+from api.links import self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import bad_query, parse_query
 from schemas.changes import ChangesQuerySchema
@@ -38,7 +38,7 @@ def feed_page(collection: str | None = None, record_id: str | None = None):
     if more:
         params = {**request.view_args, **request.args.to_dict(), "since": cursor}
         next_url = url_for(request.endpoint, _external=True, **params)
-    body = {"data": entries, "cursor": cursor, "links": {"self": iri_to_uri(request.url), "next": next_url}}
+    body = {"data": entries, "cursor": cursor, "links": {"self": self_url(), "next": next_url}}
     response = current_app.json.response(body)
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'

@@ -1,6 +1,7 @@
 """URLs of records and of the records they refer to, so clients can follow them."""
 
-from flask import url_for
+from flask import request, url_for
+from werkzeug.urls import iri_to_uri
 
 from api.collections import Collection
 
@@ -46,3 +47,8 @@ def with_links(collection: Collection, record: dict) -> dict:
     add_citation_urls(record)
     record["links"] = record_links(collection, record)
     return record
+
+
+def self_url() -> str:
+    """The request's own URL as a URI: non-ASCII query text percent-encoded, as links require."""
+    return iri_to_uri(request.url)

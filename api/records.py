@@ -1,7 +1,6 @@
 """Read views over every collection: GET /v1/<collection> and GET /v1/<collection>/<id>."""
 
 from flask import Blueprint, current_app, request, url_for
-from werkzeug.urls import iri_to_uri
 
 from api.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
 from api.collections import COLLECTIONS, Collection
@@ -11,6 +10,7 @@ from api.exports import export
 from api.facets import facet_counts
 from api.filters import conditions
 from api.formats import content_type, negotiate, text_lines
+from api.links import self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
 from api.shape import dump_row, embed, related_rows, sparse
@@ -67,7 +67,7 @@ def list_view(collection: Collection):
             return not_modified(etag, modified)
         body = {
             "data": shaped(collection, rows, args, related),
-            "links": {"self": iri_to_uri(request.url), "next": next_url},
+            "links": {"self": self_url(), "next": next_url},
         }
         if "facet" in args:
             body["facets"] = facets

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request
 from api.caching import cache_headers, is_fresh, not_modified, representation_etag
 from api.collections import COLLECTIONS
 from api.db import get_db
-from api.links import record_url
+from api.links import record_url, self_url
 from api.query_args import parse_query
 from api.search import search_all
 from schemas.query import SearchQuerySchema
@@ -27,5 +27,5 @@ def search():
     etag = representation_etag(request.url, hits)
     if is_fresh(etag, None):
         return not_modified(etag, None)
-    body = {"data": hit_schema.dump(hits, many=True), "links": {"self": request.url, "next": None}}
+    body = {"data": hit_schema.dump(hits, many=True), "links": {"self": self_url(), "next": None}}
     return cache_headers(current_app.json.response(body), etag, None)

@@ -4,6 +4,7 @@ Unknown parameters are errors.
 """
 
 import datetime as dt
+import re
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
@@ -30,6 +31,29 @@ def parse_sort(value: str, allowed: tuple[str, ...]) -> list[tuple[str, bool]]:
             raise ValidationError(f"{name!r} appears twice.")
         terms.append((name, term.startswith("-")))
     return terms
+
+
+SLUG_ITEM = "[a-z0-9]+(-[a-z0-9]+)*"
+YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001 to 9999, as Python dates allow
+
+
+def alternatives(names) -> str:
+    """A regex alternation of allowlisted names (plain lowercase words, so nothing to escape)."""
+    names = [str(n) for n in names]
+    assert all(re.fullmatch(r"[a-z0-9_]+", n) for n in names), names
+    return "(" + "|".join(names) + ")"
+
+
+def raw_list(value: str) -> list[str]:
+    """The comma-separated items of a list parameter, its length checked before it is split."""
+    if len(value) > MAX_PARAM_LENGTH:
+        raise ValidationError(f"Longer than maximum length {MAX_PARAM_LENGTH}.")
+    return value.split(",")
+
+
+def list_pattern(item: str, most: int | None = None) -> str:
+    """A comma-separated list of items, at most `most` of them."""
+    return rf"^{item}(,{item}){{0,{most - 1}}}$" if most else rf"^{item}(,{item})*$"
 
 
 def sort_pattern(allowed: tuple[str, ...]) -> str:
@@ -60,11 +84,13 @@ class NameList(fields.Str):
 
     def __init__(self, allowed, **kwargs):
         self.allowed = list(allowed)
-        kwargs.setdefault("validate", validate.Length(max=MAX_PARAM_LENGTH))
+        # The spec states exactly what the code accepts, so fuzzed "valid" values are valid.
+        kwargs.setdefault("metadata", {})["pattern"] = list_pattern(alternatives(self.allowed))
+        kwargs["metadata"]["maxLength"] = MAX_PARAM_LENGTH
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        names = [n.strip() for n in super()._deserialize(value, attr, data, **kwargs).split(",")]
+        names = raw_list(super()._deserialize(value, attr, data, **kwargs))
         unknown = [n for n in names if n not in self.allowed]
         if unknown:
             raise ValidationError(f"Unknown: {', '.join(unknown)}. Known: {', '.join(self.allowed)}.")
@@ -76,19 +102,29 @@ class ValueList(fields.Str):
 
     def __init__(self, each: validate.Validator, **kwargs):
         self.each = each
-        super().__init__(validate=validate.Length(max=MAX_PARAM_LENGTH), **kwargs)
+        item = alternatives(each.choices) if isinstance(each, validate.OneOf) else SLUG_ITEM
+        kwargs.setdefault("metadata", {})["pattern"] = list_pattern(item, MAX_IN_VALUES)
+        kwargs["metadata"]["maxLength"] = MAX_PARAM_LENGTH
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        values = list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs).split(",")))
+        values = raw_list(super()._deserialize(value, attr, data, **kwargs))
         if len(values) > MAX_IN_VALUES:
             raise ValidationError(f"At most {MAX_IN_VALUES} values.")
         for item in values:
             self.each(item)
-        return values
+        return list(dict.fromkeys(values))
 
 
 class PartialDateParam(fields.Str):
     """YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {})["anyOf"] = [
+            {"pattern": rf"^{YEAR}(-(0[1-9]|1[0-2]))?$"},
+            {"format": "date", "pattern": rf"^{YEAR}-"},
+        ]
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -193,6 +229,8 @@ def list_query_schema(collection: Collection) -> Schema:
             metadata={"description": f"Only records whose {name} is this value."},
         )
         check = enum_or_length(field)
+        if not isinstance(check, validate.OneOf):
+            check = validate.Regexp(SLUG_PATTERN, error="Not an id.")
         attrs[f"{name}__in"] = ValueList(
             check,
             metadata={

@@ -90,5 +90,10 @@ def test_every_operation_conforms_to_the_spec(case):
                     del case.query[name]
                 else:
                     case.query[name] = value
+        # A dependency OpenAPI 3.1 cannot state: include= and facet= need format=json (described
+        # on those parameters; a 400 names them otherwise, tested in test_shape_and_formats.py).
+        if case.query.get("format", "json") != "json":
+            for name in ("include", "facet"):
+                case.query.pop(name, None)
     CASES[f"{case.method} {case.path}"] += 1
     case.call_and_validate(headers=AUTH_HEADERS)
