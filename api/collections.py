@@ -1,6 +1,7 @@
 """The registry of collections: each one's schema, table, sort allowlist and filters."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
@@ -31,27 +32,45 @@ class Collection:
     def table(self) -> str:
         return self.name
 
+    # Schemas do not change after import, so what they say is worked out once per collection;
+    # cached_property writes to the instance dict, which a frozen dataclass allows.
     def references(self) -> dict[str, str]:
         """Scalar reference fields of this collection and the collection each points to."""
+        return self._references
+
+    def list_references(self) -> dict[str, str]:
+        """List-of-ids reference fields and the collection they point to."""
+        return self._list_references
+
+    def partial_dates(self) -> list[str]:
+        return self._partial_dates
+
+    def filters(self) -> dict[str, fields.Field]:
+        """Equality filters: every scalar enum or reference field."""
+        return self._filters
+
+    @cached_property
+    def _references(self) -> dict[str, str]:
         return {
             name: f.metadata["references"]
             for name, f in self.schema.fields.items()
             if isinstance(f, fields.Str) and "references" in f.metadata
         }
 
-    def list_references(self) -> dict[str, str]:
-        """List-of-ids reference fields and the collection they point to."""
+    @cached_property
+    def _list_references(self) -> dict[str, str]:
         return {
             name: f.metadata["references"]
             for name, f in self.schema.fields.items()
             if isinstance(f, fields.List) and "references" in f.metadata
         }
 
-    def partial_dates(self) -> list[str]:
+    @cached_property
+    def _partial_dates(self) -> list[str]:
         return [name for name, f in self.schema.fields.items() if is_partial_date(f)]
 
-    def filters(self) -> dict[str, fields.Field]:
-        """Equality filters: every scalar enum or reference field."""
+    @cached_property
+    def _filters(self) -> dict[str, fields.Field]:
         return {
             name: f
             for name, f in self.schema.fields.items()

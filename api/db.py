@@ -1,6 +1,8 @@
-"""The SQLite database: one sqlite-utils connection per request, pragmas set here, tables and indexes."""
+"""The SQLite database: one sqlite-utils connection per worker thread, pragmas, tables and indexes."""
 
+import os
 import sqlite3
+import threading
 
 import sqlite_utils
 from flask import current_app, g
@@ -24,22 +26,51 @@ def connect(
     return sqlite_utils.Database(conn)
 
 
+CONNECTIONS = "icc_events.connections"
+
+
 def get_db() -> sqlite_utils.Database:
-    """The request's connection, opened on first use."""
+    """The request's connection: this thread's, opened on its first request and kept for the next.
+
+    Opening a connection and reading the schema was about half of an item request; a connection is
+    only used by one request at a time, so reusing it per thread is safe.
+    """
     if "db" not in g:
-        config = current_app.config
-        g.db = connect(config["DATABASE"], config["READ_ONLY"], config["DB_BUSY_TIMEOUT_MS"])
+        g.db = thread_connection(current_app.extensions[CONNECTIONS], current_app.config)
     return g.db
 
 
-def close_db(error=None) -> None:
+def thread_connection(local: threading.local, config) -> sqlite_utils.Database:
+    """The thread's open connection to the database, reopened when its file was replaced (a rebuild)."""
+    path = config["DATABASE"]
+    identity = file_identity(path)
+    if getattr(local, "db", None) is not None and local.identity == identity:
+        return local.db
+    if getattr(local, "db", None) is not None:
+        local.db.conn.close()
+    local.db = connect(path, config["READ_ONLY"], config["DB_BUSY_TIMEOUT_MS"])
+    local.identity = identity
+    return local.db
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def release_db(error=None) -> None:
+    """End the request's use of the connection; a transaction it left open is not the next one's."""
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def init_app(app) -> None:
-    app.teardown_appcontext(close_db)
+    app.extensions[CONNECTIONS] = threading.local()
+    app.teardown_appcontext(release_db)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:

@@ -51,19 +51,35 @@ def partial_date_columns(name: str, value: dict) -> dict:
 def from_row(collection: Collection, row: dict) -> dict:
     """A table row back as a record, ready to dump."""
     record = {}
-    dated = collection.partial_dates()
-    for name, f in collection.schema.fields.items():
-        if name in dated:
+    for name, kind in _read_plan(collection):
+        if kind == "date":
             record[name] = {part: row[f"{name}_{part}"] for part in PARTIAL_DATE_PARTS}
             record[name]["earliest"] = row[f"{name}_start"]
             record[name]["latest"] = row[f"{name}_end"]
         elif name not in row:
             continue
-        elif _is_json(f) and row[name] is not None:
+        elif kind == "json" and row[name] is not None:
             record[name] = json.loads(row[name])
         else:
             record[name] = row[name]
     return record
+
+
+# Every page reads rows of the same few collections: how each field is read back is worked out once.
+_READ_PLANS: dict[int, tuple[Collection, list[tuple[str, str]]]] = {}
+
+
+def _read_plan(collection: Collection) -> list[tuple[str, str]]:
+    """(field, "date" | "json" | "plain") for each of the collection's fields, in schema order."""
+    cached = _READ_PLANS.get(id(collection))
+    if cached is None or cached[0] is not collection:
+        dated = collection.partial_dates()
+        plan = [
+            (name, "date" if name in dated else "json" if _is_json(f) else "plain")
+            for name, f in collection.schema.fields.items()
+        ]
+        cached = _READ_PLANS[id(collection)] = (collection, plan)
+    return cached[1]
 
 
 def column_types(collection: Collection) -> dict:
