@@ -11,7 +11,10 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
+    from api.json_provider import ORJSONProvider
+
     app = Flask(__name__)
+    app.json = ORJSONProvider(app)
     app.config.from_mapping(settings.DEFAULTS)
     app.config.update(settings.settings_from_environment())
     app.config.update(config or {})

@@ -7,7 +7,7 @@ from api.collections import Collection
 from api.db import connect
 from api.errors import APIProblem
 from api.formats import content_type, text_lines
-from api.shape import dump_row, sparse
+from api.shape import render_row, sparse
 from api.store import iter_rows
 
 
@@ -33,7 +33,8 @@ def export(collection: Collection, fmt: str, args: dict, where: list, params: li
         return not_modified(etag, modified)
     wanted = args.get("fields")
     rows = iter_rows(db, collection, where, params, args["sort"], after)
-    records = (sparse(dump_row(collection, row), wanted) for row in rows)
+    # Not through the page cache: a whole collection streaming by would only evict the hot records.
+    records = (sparse(render_row(collection, row), wanted) for row in rows)
     lines = text_lines(fmt, collection, records, wanted)
     response = current_app.response_class(stream_with_context(lines), content_type=content_type(fmt))
     # Closed when the server is done with the body, even if the client left (or it was a HEAD).

@@ -14,7 +14,6 @@ REQUEST_LIMITS = {
     "limit_request_line": 8190,
     "limit_request_field_size": 8190,
     "limit_request_fields": 100,
-    "timeout": 30,
 }
 
 
@@ -41,5 +40,6 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
         "loglevel": setting("LOG_LEVEL").lower(),
         "graceful_timeout": GRACEFUL_TIMEOUT,
         **REQUEST_LIMITS,
+        "timeout": setting("WORKER_TIMEOUT"),
     }
     GunicornServer(options, db_path).run()

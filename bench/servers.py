@@ -37,10 +37,10 @@ def commands(target: str, db_path: Path, port: int, workers: int) -> tuple[list[
             str(workers),
         ], {}
     if target == "floor":
-        # Same gunicorn, worker count and access log as `icc-events serve`.
+        # Same gunicorn, worker count, worker timeout and access log as `icc-events serve`.
         return [
             python, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "--access-logfile", "-", "--pythonpath", str(BENCH_DIR), "floor:app",
+            "--timeout", "600", "--access-logfile", "-", "--pythonpath", str(BENCH_DIR), "floor:app",
         ], {"FLOOR_DB": str(db_path)}  # fmt: skip
     if target == "datasette":
         return [
