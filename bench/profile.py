@@ -14,6 +14,7 @@ BENCH_DIR = Path(__file__).parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from api import create_app  # noqa: E402
+from api.shape import RENDERED  # noqa: E402
 
 
 def endpoints(db_path: Path) -> dict[str, str]:
@@ -27,8 +28,11 @@ def endpoints(db_path: Path) -> dict[str, str]:
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--requests", default=2000, show_default=True)
 @click.option("--out", default=str(BENCH_DIR / "results"), show_default=True, type=click.Path(path_type=Path))
-def main(db_path, requests, out):
+@click.option("--cold", is_flag=True, help="Render every record anew, as for rows no request has read yet.")
+def main(db_path, requests, out, cold):
     """Profile the item and first-page endpoints; write one text report per endpoint."""
+    if cold:
+        RENDERED.size = 0
     client = create_app({"DATABASE": str(db_path)}).test_client()
     out.mkdir(parents=True, exist_ok=True)
     for name, path in endpoints(db_path).items():
@@ -38,8 +42,10 @@ def main(db_path, requests, out):
             for _ in range(requests):
                 client.get(path)
         report = profiler.output_text(unicode=True, color=False, show_all=False)
-        (out / f"profile-{name}.txt").write_text(report)
-        click.echo(f"{name}: {profiler.last_session.duration / requests * 1000:.2f} ms per request", err=True)
+        (out / f"profile-{name}{'-cold' if cold else ''}.txt").write_text(report)
+        label = f"{name} (cold)" if cold else name
+        per_request = profiler.last_session.duration / requests * 1000
+        click.echo(f"{label}: {per_request:.2f} ms per request", err=True)
 
 
 if __name__ == "__main__":
