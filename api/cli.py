@@ -57,15 +57,14 @@ def seed(db_path):
     Example:
         icc-events seed --db icc-events.db
     """
-    from seed.loader import LOAD_ORDER, SeedError, build_database
+    from seed.loader import LOAD_ORDER, SeedError, build_database, count_summary
 
     try:
         with progress_bar(len(LOAD_ORDER), "Loading collections") as bar:
             counts = build_database(db_path, advance=bar.update)
     except SeedError as error:
         raise click.ClickException(str(error)) from None
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
-    click.echo(f"Built {db_path}: {summary}")
+    click.echo(f"Built {db_path}: {count_summary(counts)}")
 
 
 @cli.command()
@@ -82,7 +81,7 @@ def synth(db_path, records, seed_number):
     Example:
         icc-events synth --db bench.db --records 100000 --seed 1
     """
-    from seed.loader import SeedError
+    from seed.loader import SeedError, count_summary
     from seed.synth import add_synthetic_records
 
     try:
@@ -90,8 +89,7 @@ def synth(db_path, records, seed_number):
             counts = add_synthetic_records(db_path, records, seed_number, on_chunk=bar.update)
     except SeedError as error:
         raise click.ClickException(str(error)) from None
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
-    click.echo(f"Added to {db_path}: {summary}")
+    click.echo(f"Added to {db_path}: {count_summary(counts)}")
 
 
 @cli.command()

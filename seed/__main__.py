@@ -2,8 +2,8 @@
 
 import sys
 
-from seed.loader import build_database
+from seed.loader import build_database, count_summary
 
 if __name__ == "__main__":
     counts = build_database(sys.argv[1] if len(sys.argv) > 1 else "icc-events.db")
-    print(", ".join(f"{n} {name}" for name, n in counts.items()))
+    print(count_summary(counts))

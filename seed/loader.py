@@ -40,6 +40,11 @@ class SeedError(Exception):
         super().__init__(f"{file}: record {record}: {details}")
 
 
+def count_summary(counts: dict[str, int]) -> str:
+    """'18 organizations, 9 officials, ...': what a load wrote, for people to read."""
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
