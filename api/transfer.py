@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from api.bulk import read_transaction
 from api.changes import IMPORT_ACTOR, snapshot
 from api.collections import COLLECTIONS
 from api.db import connect
@@ -16,18 +17,14 @@ from seed.loader import LOAD_ORDER, build_database
 
 def read_records(db_path: str | os.PathLike) -> dict[str, list[dict]]:
     """Every record by collection, sorted by id, read from one consistent snapshot of the database."""
-    db = connect(str(db_path), readonly=True)
-    try:
-        db.conn.execute("BEGIN")  # One read transaction: a writer cannot change the data halfway through.
-        records = {}
-        for name in LOAD_ORDER:
-            collection = COLLECTIONS[name]
-            rows = db.query(f"SELECT * FROM [{collection.table}] ORDER BY id")
-            records[name] = [snapshot(collection, row) for row in rows]
-        db.conn.execute("COMMIT")
-    finally:
-        db.conn.close()
-    return records
+    with read_transaction(db_path) as db:
+        return {
+            name: [
+                snapshot(COLLECTIONS[name], row)
+                for row in db.query(f"SELECT * FROM [{COLLECTIONS[name].table}] ORDER BY id")
+            ]
+            for name in LOAD_ORDER
+        }
 
 
 def source_entry(record: dict) -> tuple[dict, str, str]:
