@@ -66,5 +66,10 @@ def cache_headers(response, etag: str, modified: dt.datetime | None):
 
 
 def not_modified(etag: str, modified: dt.datetime | None):
-    """A 304 with the validators and no body."""
-    return cache_headers(current_app.response_class(status=304), etag, modified)
+    """A 304 with the validators and no body.
+
+    Its media type only picks the data Content-Security-Policy a 200 would carry (api/headers.py): a
+    cache takes a 304's headers as the stored response's; werkzeug drops Content-Type from a 304.
+    """
+    response = current_app.response_class(status=304, mimetype="application/json")
+    return cache_headers(response, etag, modified)

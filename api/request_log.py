@@ -82,7 +82,7 @@ def start_request() -> None:
 
 
 def init_app(app: Flask) -> None:
-    logger = json_lines_to_stderr(logging.getLogger(ACCESS_LOGGER), app.config["LOG_LEVEL"])
+    json_lines_to_stderr(logging.getLogger(ACCESS_LOGGER), app.config["LOG_LEVEL"])
     # Errors (with their tracebacks, which clients never see) go the same way.
     json_lines_to_stderr(app.logger, app.config["LOG_LEVEL"])
     app.before_request(start_request)
@@ -94,17 +94,26 @@ def init_app(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id
         if app.config["ACCESS_LOG"]:
             started = g.get("request_started", time.perf_counter())
-            fields = {
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "request_id": request_id,
-                "remote_addr": request.remote_addr,
-            }
-            # handle(makeRecord(...)) is logger.info without findCaller's stack walk, which the line omits.
-            if logger.isEnabledFor(logging.INFO):
-                record = logger.makeRecord(logger.name, logging.INFO, "", 0, "request", (), None)
-                record.fields = fields
-                logger.handle(record)
+            log_request(
+                request.method, request.path, response.status_code, started, request_id, request.remote_addr
+            )
         return response
+
+
+def log_request(method: str, path: str, status: int, started: float, request_id: str, remote_addr) -> None:
+    """The access-log line of one request (also written by api/item_revalidation.py, outside Flask)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "request_id": request_id,
+        "remote_addr": remote_addr,
+    }
+    # handle(makeRecord(...)) is logger.info without findCaller's stack walk, which the line omits.
+    record = logger.makeRecord(logger.name, logging.INFO, "", 0, "request", (), None)
+    record.fields = fields
+    logger.handle(record)
