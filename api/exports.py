@@ -1,4 +1,6 @@
-"""Whole-collection exports: every matching record as CSV or NDJSON, streamed in constant memory."""
+"""Collections as CSV or NDJSON: every matching record streamed in constant memory, unless a limit asks
+for one page (api/records.py serves those).
+"""
 
 from flask import current_app, request, stream_with_context
 
@@ -11,14 +13,19 @@ from api.shape import render_row, sparse
 from api.store import iter_rows
 
 
-def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
-    """The response streaming every record after the cursor, read from one snapshot in keyset batches."""
+def require_json_only_arguments_absent(args: dict) -> None:
+    """include and facet shape JSON; CSV and NDJSON have no place for them."""
     if args.get("include") or args.get("facet"):
         raise APIProblem(
             400,
             "include and facet need format=json.",
             errors={k: "Only with format=json." for k in ("include", "facet") if args.get(k)},
         )
+
+
+def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
+    """The response streaming every record after the cursor, read from one snapshot in keyset batches."""
+    require_json_only_arguments_absent(args)
     db = connect(current_app.config["DATABASE"])
     try:
         # One read transaction for the ETag pass and the body, so the tag describes what is sent.

@@ -185,8 +185,8 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
                 "responses": {
                     "200": {
-                        "description": f"A page of {collection.name} (JSON), or every matching record "
-                        "(CSV, NDJSON; streamed).",
+                        "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
+                        "or every matching record (CSV, NDJSON without limit; streamed).",
                         "headers": {
                             "Link": {
                                 "description": 'RFC 8288 link to the next page (rel="next"), '

@@ -6,7 +6,7 @@ from api.caching import cache_headers, is_fresh, last_modified, not_modified, re
 from api.collections import COLLECTIONS, Collection
 from api.db import get_db
 from api.errors import APIProblem
-from api.exports import export
+from api.exports import export, require_json_only_arguments_absent
 from api.facets import facet_counts
 from api.filters import conditions
 from api.formats import content_type, negotiate, text_lines
@@ -52,7 +52,10 @@ def list_view(collection: Collection):
             after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
         where, params = conditions(collection, args)
         if fmt != "json":
-            return export(collection, fmt, args, where, params, after)
+            # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
+            if "limit" not in request.args:
+                return export(collection, fmt, args, where, params, after)
+            require_json_only_arguments_absent(args)
         db = get_db()
         rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
         related = related_rows(db, collection, rows, args.get("include") or [])
@@ -61,17 +64,21 @@ def list_view(collection: Collection):
         if next_after is not None:
             query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
             next_url = url_for(request.endpoint, _external=True, **query)
-        etag = representation_etag(request.url, versions(rows), versions(related.values()), facets, next_url)
+        etag = representation_etag(
+            request.url, fmt, versions(rows), versions(related.values()), facets, next_url
+        )
         modified = last_modified([*rows, *related.values()])
         if is_fresh(etag, modified):
             return not_modified(etag, modified)
-        body = {
-            "data": shaped(collection, rows, args, related),
-            "links": {"self": self_url(), "next": next_url},
-        }
-        if "facet" in args:
-            body["facets"] = facets
-        response = current_app.json.response(body)
+        records = shaped(collection, rows, args, related)
+        if fmt != "json":
+            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+            response = current_app.response_class(text, content_type=content_type(fmt))
+        else:
+            body = {"data": records, "links": {"self": self_url(), "next": next_url}}
+            if "facet" in args:
+                body["facets"] = facets
+            response = current_app.json.response(body)
         if next_url:
             response.headers["Link"] = f'<{next_url}>; rel="next"'
         return cache_headers(response, etag, modified)

@@ -4,6 +4,8 @@ Flask and the sqlite3 module, one read-only connection per worker, rows dumped a
 no validation, no links, no schema. It runs on the same gunicorn, with the same workers, as the API.
 """
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -47,7 +49,10 @@ def item(table, record_id):
 
 @app.get("/lists/<table>")
 def page(table):
-    """?order=column&desc=1&after=[value,id]&limit=n&<column>=value: keyset paging by (order, id)."""
+    """?order=column&desc=1&after=[value,id]&limit=n&<column>=value: keyset paging by (order, id).
+
+    format=csv: the same rows as CSV, the table's columns as they are stored.
+    """
     columns = columns_of(table)
     order = request.args.get("order", "id")
     if order not in columns:
@@ -67,6 +72,12 @@ def page(table):
     sql = f"SELECT * FROM [{table}]" + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY [{order}] {direction}, id {direction} LIMIT ?"
     rows = connection.execute(sql, [*params, int(request.args.get("limit", 50))]).fetchall()
+    if request.args.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(rows[0].keys() if rows else [])
+        writer.writerows(tuple(row) for row in rows)
+        return Response(out.getvalue(), mimetype="text/csv")
     return {"data": [dict(row) for row in rows]}
 
 

@@ -276,8 +276,9 @@ def list_query_schema(collection: Collection) -> Schema:
     )
     attrs.update(shape_fields(collection))
     attrs["format"] = format_field(
-        "json (default) pages; csv and ndjson stream every matching record, from the cursor if given "
-        "(limit does not apply; include and facet need json)."
+        "json (default) pages. csv and ndjson page too when limit is given (next page in the Link "
+        "header); without limit they stream every matching record, from the cursor if given. "
+        "include and facet need json."
     )
     schema_class = PageQuerySchema.from_dict(attrs, name=f"{collection.singular.title()}ListQuery")
     return schema_class()

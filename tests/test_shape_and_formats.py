@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -129,6 +130,46 @@ def test_ndjson_streams_every_record_one_per_line(client, db_path):
     ids = [json.loads(line)["id"] for line in lines]
     assert len(ids) == len(set(ids)) >= 1234 + 10
     assert ids == sorted(ids)
+
+
+def pages(client, url: str) -> list:
+    """Every response from url on, following the Link header's next page."""
+    responses = []
+    while url:
+        responses.append(client.get(url))
+        assert responses[-1].status_code == 200
+        link = re.fullmatch(r'<([^>]+)>; rel="next"', responses[-1].headers.get("Link", ""))
+        url = link and link.group(1)
+    return responses
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_a_limit_makes_csv_and_ndjson_pages_that_add_up_to_the_whole_stream(client, fmt):
+    whole = client.get(f"/v1/statements?format={fmt}&sort=-said").get_data(as_text=True).splitlines()
+    responses = pages(client, f"/v1/statements?format={fmt}&sort=-said&limit=5")
+    lines = [r.get_data(as_text=True).splitlines() for r in responses]
+    if fmt == "csv":
+        assert all(page[0] == whole[0] for page in lines)  # each page has the header row
+        lines = [whole[:1], *(page[1:] for page in lines)]
+    assert all(len(page) <= 5 + (fmt == "csv") for page in lines)
+    assert [line for page in lines for line in page] == whole
+    assert len(responses) == -(-(len(whole) - (fmt == "csv")) // 5) > 1
+    assert all("Content-Length" in r.headers for r in responses)  # a page is rendered, not streamed
+
+
+def test_a_csv_page_by_accept_has_its_own_etag_and_revalidates(client):
+    url = "/v1/warrants?limit=2"
+    as_json = client.get(url)
+    as_csv = client.get(url, headers={"Accept": "text/csv"})
+    assert as_csv.mimetype == "text/csv"
+    assert as_csv.headers["ETag"] != as_json.headers["ETag"]
+    again = client.get(url, headers={"Accept": "text/csv", "If-None-Match": as_csv.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_include_with_an_export_page_is_problem_400(client):
+    body = assert_problem(client.get("/v1/warrants?format=ndjson&limit=2&facet=status"), 400)
+    assert set(body["errors"]) == {"facet"}
 
 
 def test_include_with_an_export_format_is_problem_400(client):
