@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         writes,
     )
     from api.indexes import ensure_read_indexes
-    from api.item_revalidation import ItemRevalidation
+    from api.revalidation import Revalidation
 
     storage_faults.ensure_usable(app.config["DATABASE"])
     db.init_app(app)
@@ -71,5 +71,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
-    app.wsgi_app = ItemRevalidation(app, app.wsgi_app)
+    app.wsgi_app = Revalidation(app, app.wsgi_app)
     return app

@@ -101,7 +101,7 @@ def init_app(app: Flask) -> None:
 
 
 def log_request(method: str, path: str, status: int, started: float, request_id: str, remote_addr) -> None:
-    """The access-log line of one request (also written by api/item_revalidation.py, outside Flask)."""
+    """The access-log line of one request (also written by api/revalidation.py, outside Flask)."""
     logger = logging.getLogger(ACCESS_LOGGER)
     if not logger.isEnabledFor(logging.INFO):
         return

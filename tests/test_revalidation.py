@@ -1,4 +1,4 @@
-"""The item 304 answered outside Flask (api/item_revalidation.py): the same answer, or no answer at all."""
+"""304s answered outside Flask (api/revalidation.py): the views' own answer, or no answer at all."""
 
 import json
 
@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import assert_problem
 
 ITEM = "/v1/warrants/warrant-yoav-gallant"
+PAGE = "/v1/warrants?status=outstanding&sort=-issued&limit=2&include=subject&facet=crimes"
 
 
 @pytest.fixture
@@ -42,13 +43,15 @@ def without_request_id(response) -> dict:
         {"X-Request-ID": "trace-1"},
     ],
 )
-def test_a_current_copy_gets_the_same_304_without_reaching_flask(app, client, flask_calls, headers):
-    etag = current_etag(client)
+@pytest.mark.parametrize("url", [ITEM, PAGE])
+def test_a_current_copy_gets_the_same_304_without_reaching_flask(app, client, flask_calls, headers, url):
+    etag = current_etag(client, url)
+    client.get(url, headers={**headers, "If-None-Match": etag})  # a page's tag is learnt from Flask
     flask_calls.clear()
-    fast = client.get(ITEM, headers={**headers, "If-None-Match": etag})
+    fast = client.get(url, headers={**headers, "If-None-Match": etag})
     assert flask_calls == []
     app.wsgi_app = app.wsgi_app.wsgi_app  # the view's own 304, for comparison
-    slow = client.get(ITEM, headers={**headers, "If-None-Match": etag})
+    slow = client.get(url, headers={**headers, "If-None-Match": etag})
     assert fast.status_code == slow.status_code == 304
     assert fast.get_data() == slow.get_data() == b""
     assert without_request_id(fast) == without_request_id(slow)
@@ -132,3 +135,43 @@ def test_a_storage_fault_leaves_the_answer_to_flask(client, flask_calls, db_path
     response = client.get(ITEM, headers={"If-None-Match": etag})
     assert flask_calls == [ITEM]
     assert response.status_code != 304
+
+
+def test_a_page_tag_is_learnt_from_flask_for_that_exact_url_and_host(client, flask_calls):
+    etag = current_etag(client, PAGE)
+    flask_calls.clear()
+    assert client.get(PAGE, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(PAGE, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(PAGE + "&x=", headers={"If-None-Match": etag}).status_code == 400
+    other_host = client.get(PAGE, headers={"If-None-Match": etag}, base_url="http://mirror.example")
+    assert other_host.status_code == 200  # its links name another host: another representation
+    assert flask_calls == ["/v1/warrants"] * 3
+
+
+@pytest.mark.parametrize("url", [PAGE, "/v1/warrants?q=gallant", "/v1/warrants?format=csv&limit=2"])
+def test_a_page_revalidates_again_after_any_commit(client, flask_calls, db_path, url):
+    import sqlite_utils
+
+    etag = current_etag(client, url)
+    client.get(url, headers={"If-None-Match": etag})
+    db = sqlite_utils.Database(db_path)
+    with db.conn:
+        db.execute("UPDATE sources SET publisher = publisher")  # a commit that changes no value
+    db.conn.close()
+    flask_calls.clear()
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert flask_calls == ["/v1/warrants"]  # unchanged rows, but the commit sent it to Flask again
+
+
+def test_a_page_changed_by_a_write_is_sent_again(client, admin):
+    etag = current_etag(client, PAGE)
+    assert client.get(PAGE, headers={"If-None-Match": etag}).status_code == 304
+    changed = client.patch(
+        ITEM,
+        json={"title": "Arrest warrant for Yoav Gallant (edited)"},
+        headers={**admin, "If-Match": current_etag(client), "Content-Type": "application/merge-patch+json"},
+    )
+    assert changed.status_code == 200
+    response = client.get(PAGE, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
