@@ -1,5 +1,11 @@
-"""results.json as a Markdown table with ratios, and a plot of p50 latency against the record count."""
+"""results.json as a Markdown table with ratios, the issue's targets judged on it, and a plot of p50
+latency against the record count.
 
+python bench/report.py bench/results/results.json    # rewrite results.md and the plot beside it
+"""
+
+import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -86,7 +92,75 @@ def write_report(results: dict, path: Path) -> None:
             + ("yes" if not mismatched else f"NO for {', '.join(mismatched)}")
             + f" (checked: {', '.join(run['same_rows'])})."
         )
+    lines += target_lines(results)
     path.write_text("\n".join(lines) + "\n")
+
+
+def rps(run: dict, target: str, scenario: str) -> float | None:
+    return run["targets"].get(target, {}).get(scenario, {}).get("rps")
+
+
+def verdict(value: float | None, goal: float, at_least: bool = True) -> str:
+    if value is None:
+        return "not measured"
+    met = value >= goal if at_least else value <= goal
+    return f"{value:.2f}x ({'met' if met else 'NOT met'})"
+
+
+def target_lines(results: dict) -> list[str]:
+    """The performance issue's targets, each judged from this run's figures."""
+    sizes = results["sizes"]
+    ours, floor = ours_and_floor(next(iter(sizes.values()))["targets"], results["workers"])
+    large = [s for s in sizes if int(s) >= 100_000]
+    lines = ["", "## Targets", "", "| target | records | endpoint | ratio |", "|---|---:|---|---:|"]
+
+    def row(goal: str, size: str, endpoint: str, value: str) -> None:
+        lines.append(f"| {goal} | {int(size):,} | {endpoint} | {value} |")
+
+    for size in large:
+        run = sizes[size]
+        for name in ("item", "first_page", "filtered"):
+            ours_rps = rps(run, ours, name)
+            datasette, floor_rps = rps(run, "datasette", name), rps(run, floor, name)
+            row(">= 4x Datasette", size, name, verdict(ours_rps and datasette and ours_rps / datasette, 4))
+            row(
+                ">= 0.6x the floor", size, name, verdict(ours_rps and floor_rps and ours_rps / floor_rps, 0.6)
+            )
+        ours_rps, floor_rps = rps(run, ours, "search"), rps(run, floor, "search")
+        # "within 3x of the floor": the floor's req/s at most 3 times ours.
+        row("q= within 3x of the floor (floor / ours)", size, "search",
+            verdict(ours_rps and floor_rps and floor_rps / ours_rps, 3, at_least=False))  # fmt: skip
+    smallest, largest = min(sizes, key=int), max(sizes, key=int)
+    for name in ("item", "first_page", "deep_page", "filtered"):
+        p50s = [sizes[s]["targets"].get(ours, {}).get(name, {}).get("p50_ms") for s in (largest, smallest)]
+        value = p50s[0] / p50s[1] if all(p50s) else None
+        row(f"p50 at {int(largest):,} within 1.5x of p50 at {int(smallest):,}", largest, name,
+            verdict(value, 1.5, at_least=False))  # fmt: skip
+    for size in sizes:
+        run = sizes[size]
+        for conditional, full in (("revalidation", "item"), ("page_revalidation", "first_page")):
+            a, b = rps(run, ours, conditional), rps(run, ours, full)
+            row(f"304 >= 2x the full response ({conditional} / {full})", size, conditional,
+                verdict(a and b and a / b, 2))  # fmt: skip
+    dump = sizes[largest]["targets"].get(ours, {}).get("ndjson_dump", {})
+    if "peak_rss_mb" in dump:
+        met = "met" if dump["peak_rss_mb"] < 200 else "NOT met"
+        lines.append(
+            f"| NDJSON dump in constant memory (peak RSS < 200 MB) | {int(largest):,} | ndjson_dump "
+            f"| {dump['peak_rss_mb']} MB, {dump['seconds']} s ({met}) |"
+        )
+    if len(results["workers"]) > 1:
+        low, high = min(results["workers"]), max(results["workers"])
+        lines += ["", f"## {low} vs {high} workers (req/s at {high} / req/s at {low})", ""]
+        lines += ["| records | target | item | first_page | filtered |", "|---:|---|---:|---:|---:|"]
+        for size, run in sizes.items():
+            for name in ("ours", "floor"):
+                cells = []
+                for scenario in ("item", "first_page", "filtered"):
+                    a, b = rps(run, f"{name}-w{high}", scenario), rps(run, f"{name}-w{low}", scenario)
+                    cells.append(f"{b:,.0f} → {a:,.0f} ({a / b:.2f}x)" if a and b else "–")
+                lines.append(f"| {int(size):,} | {name} | {' | '.join(cells)} |")
+    return lines
 
 
 def write_plot(results: dict, path: Path) -> None:
@@ -112,3 +186,11 @@ def write_plot(results: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    results_path = Path(sys.argv[1])
+    data = json.loads(results_path.read_text())
+    write_report(data, results_path.with_name("results.md"))
+    write_plot(data, results_path.with_name("p50_vs_records.png"))
+    print(f"Wrote {results_path.with_name('results.md')} and p50_vs_records.png")
