@@ -47,7 +47,8 @@ def write_report(results: dict, path: Path) -> None:
         f"Flask {m['flask']}, marshmallow {m['marshmallow']}.",
         "",
         f"Load: wrk, {load['wrk_threads']} thread(s), {load['connections']} connections, "
-        f"{load['duration_s']} s per endpoint, on 127.0.0.1, one server at a time. "
+        f"{load['duration_s']} s per endpoint, on 127.0.0.1; every server up at once, taking turns on each "
+        f"endpoint for {load.get('rounds', 1)} round(s), each figure the target's median round. "
         f"icc-events and the floor on gunicorn with {', '.join(map(str, results['workers']))} "
         "sync worker(s); "
         "Datasette as one process (`datasette serve -i`). Latencies in ms; ratios are req/s.",

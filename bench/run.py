@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from http.client import HTTPException
 from importlib import metadata
 from pathlib import Path
@@ -189,23 +190,61 @@ def measure(scenario, request, base: str, server_pid: int, options: tuple, ids: 
     return {"path": request.path, **run_wrk(url, headers, *options)}
 
 
-def measure_target(target, workers, db_path, fix, options) -> tuple[dict, dict]:
-    """Every scenario against one server: figures, and the ids each JSON answer returned."""
-    results, ids = {}, {}
-    server = "ours" if target.startswith("ours") else "floor" if target.startswith("floor") else target
-    with running(server, db_path, workers, READY[server]) as (base, process):
+def server_name(target: str) -> str:
+    """The server a target runs: ours-w2 is ours with 2 workers."""
+    return target.split("-w")[0]
+
+
+def median_round(measured: list[dict]) -> dict:
+    """The round with the median req/s (the lower middle of an even count), with every round's req/s."""
+    timed = sorted((r for r in measured if "rps" in r), key=lambda r: r["rps"])
+    if not timed:
+        return measured[0]
+    return {**timed[(len(timed) - 1) // 2], "rounds_rps": [r.get("rps") for r in measured]}
+
+
+def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds: int) -> tuple[dict, dict]:
+    """Every scenario against every target: figures, and the ids each JSON answer returned.
+
+    All servers are up at once (an idle one costs nothing) and take turns within each scenario, for
+    `rounds` rounds, keeping each target's median round: a burst of other work on a shared machine
+    then hits every target alike instead of whichever one was running. Dumps run once, and only for
+    the largest worker count.
+    """
+    results = {target: {} for target, _ in targets}
+    ids = {target: {} for target, _ in targets}
+    most_workers = max(count for target, count in targets if target != "datasette")
+    with ExitStack() as stack:
+        servers = {}
+        for target, count in targets:
+            server = server_name(target)
+            servers[target] = stack.enter_context(running(server, db_path, count, READY[server]))
         for scenario in SCENARIOS:
-            request = scenario.urls(fix, db_path.stem).get(server)
-            if request is None:
-                no_index = scenario.name == "search" and not fix["fts"]
-                results[scenario.name] = {"skipped": "no FTS index" if no_index else "no equivalent"}
-                continue
-            try:
-                results[scenario.name] = measure(scenario, request, base, process.pid, options, ids)
-            except (OSError, HTTPException, subprocess.CalledProcessError) as error:
-                results[scenario.name] = {"skipped": f"failed: {error!r}"[:200]}
-            shown = {k: v for k, v in results[scenario.name].items() if k in SHOWN}
-            click.echo(f"  {target:<10} {scenario.name:<13} {shown}", err=True)
+            requests = {}
+            for target, count in targets:
+                request = scenario.urls(fix, db_path.stem).get(server_name(target))
+                if request is None:
+                    no_index = scenario.name == "search" and not fix["fts"]
+                    results[target][scenario.name] = {
+                        "skipped": "no FTS index" if no_index else "no equivalent"
+                    }
+                elif scenario.dump and target != "datasette" and count != most_workers:
+                    results[target][scenario.name] = {"skipped": f"dumped with {most_workers} workers only"}
+                else:
+                    requests[target] = request
+            measured = {target: [] for target in requests}
+            for _ in range(1 if scenario.dump else rounds):
+                for target, request in requests.items():
+                    base, process = servers[target]
+                    try:
+                        result = measure(scenario, request, base, process.pid, options, ids[target])
+                    except (OSError, HTTPException, subprocess.CalledProcessError) as error:
+                        result = {"skipped": f"failed: {error!r}"[:200]}
+                    measured[target].append(result)
+            for target, rounds_measured in measured.items():
+                results[target][scenario.name] = median_round(rounds_measured)
+                shown = {k: v for k, v in results[target][scenario.name].items() if k in SHOWN}
+                click.echo(f"  {target:<10} {scenario.name:<13} {shown}", err=True)
     return results, ids
 
 
@@ -238,7 +277,8 @@ def machine() -> dict:
 @click.command()
 @click.option("--sizes", default="1000,100000", show_default=True, help="Synthetic record counts.")
 @click.option("--workers", default="2", show_default=True, help="gunicorn worker counts, e.g. 1,2.")
-@click.option("--duration", default=5, show_default=True, help="Seconds of load per endpoint.")
+@click.option("--duration", default=3, show_default=True, help="Seconds of load per endpoint and round.")
+@click.option("--rounds", default=3, show_default=True, help="Turns each target takes per endpoint.")
 @click.option("--connections", default=8, show_default=True)
 @click.option("--threads", default=1, show_default=True, help="wrk threads.")
 @click.option("--data-dir", default=str(BENCH_DIR / ".data"), show_default=True, type=click.Path())
@@ -247,14 +287,14 @@ def machine() -> dict:
 @click.option(
     "--smoke", is_flag=True, help="200 records, 1 s per endpoint, results in a temporary directory."
 )
-def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild, smoke):
+def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, rebuild, smoke):
     """Build the databases, serve each with icc-events, Datasette and the floor, and load them with wrk."""
     # A plain `kill` must still stop the servers: exit through the context managers that own them.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         raise click.ClickException("wrk is not installed (Debian: apt-get install -y wrk).")
     if smoke:
-        sizes, duration, out = "200", 1, tempfile.mkdtemp(prefix="bench-smoke-")
+        sizes, duration, rounds, out = "200", 1, 1, tempfile.mkdtemp(prefix="bench-smoke-")
         data_dir = out
     data_dir, out = Path(data_dir), Path(out)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -266,7 +306,12 @@ def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild,
         targets += [(f"ours{suffix}", count), (f"floor{suffix}", count)]
     results = {
         "machine": machine(),
-        "load": {"duration_s": duration, "connections": connections, "wrk_threads": threads},
+        "load": {
+            "duration_s": duration,
+            "rounds": rounds,
+            "connections": connections,
+            "wrk_threads": threads,
+        },
         "workers": worker_counts,
         "sizes": {},
     }
@@ -275,13 +320,9 @@ def main(sizes, workers, duration, connections, threads, data_dir, out, rebuild,
         click.echo(f"{size} records: building {db_path}", err=True)
         info = build(db_path, size, rebuild)
         fix = fixtures(db_path)
-        by_target, ids = {}, {}
         # Other work on the machine skews every figure: keep the evidence beside them.
         load_before = os.getloadavg()[0]
-        for target, count in targets:
-            by_target[target], ids[target] = measure_target(
-                target, count, db_path, fix, (duration, threads, connections)
-            )
+        by_target, ids = measure_size(targets, db_path, fix, (duration, threads, connections), rounds)
         results["sizes"][str(size)] = {
             "build": info,
             "fixtures": fix,
