@@ -13,7 +13,7 @@ from api.shape import render_row, sparse
 from api.store import iter_rows
 
 
-def require_json_only_arguments_absent(args: dict) -> None:
+def reject_json_only_arguments(args: dict) -> None:
     """include and facet shape JSON; CSV and NDJSON have no place for them."""
     if args.get("include") or args.get("facet"):
         raise APIProblem(
@@ -25,7 +25,7 @@ def require_json_only_arguments_absent(args: dict) -> None:
 
 def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
     """The response streaming every record after the cursor, read from one snapshot in keyset batches."""
-    require_json_only_arguments_absent(args)
+    reject_json_only_arguments(args)
     db = connect(current_app.config["DATABASE"])
     try:
         # One read transaction for the ETag pass and the body, so the tag describes what is sent.

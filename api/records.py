@@ -6,7 +6,7 @@ from api.caching import cache_headers, is_fresh, last_modified, not_modified, re
 from api.collections import COLLECTIONS, Collection
 from api.db import get_db
 from api.errors import APIProblem
-from api.exports import export, require_json_only_arguments_absent
+from api.exports import export, reject_json_only_arguments
 from api.facets import facet_counts
 from api.filters import conditions
 from api.formats import content_type, negotiate, text_lines
@@ -55,7 +55,7 @@ def list_view(collection: Collection):
             # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
             if "limit" not in request.args:
                 return export(collection, fmt, args, where, params, after)
-            require_json_only_arguments_absent(args)
+            reject_json_only_arguments(args)
         db = get_db()
         rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
         related = related_rows(db, collection, rows, args.get("include") or [])
