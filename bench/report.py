@@ -28,7 +28,8 @@ def figures(result: dict | None) -> str:
         return f"skipped: {result['skipped']} | | "
     if "rps" not in result:
         return f"{result['seconds']} s | {result['mb']} MB | peak RSS {result['peak_rss_mb']} MB"
-    return f"{result['rps']:,.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f}"
+    errors = f" ({result['errors']} errors)" if result.get("errors") else ""
+    return f"{result['rps']:,.0f}{errors} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f}"
 
 
 def ours_and_floor(targets: dict, workers: list[int]) -> tuple[str, str]:
@@ -51,7 +52,8 @@ def write_report(results: dict, path: Path) -> None:
         f"endpoint for {load.get('rounds', 1)} round(s), each figure the target's median round. "
         f"icc-events and the floor on gunicorn with {', '.join(map(str, results['workers']))} "
         "sync worker(s); "
-        "Datasette as one process (`datasette serve -i`). Latencies in ms; ratios are req/s.",
+        "Datasette as one process (`datasette serve -i`). Latencies in ms; ratios are req/s. "
+        '"(N errors)": wrk counted N timeouts (no answer within 2 s), socket errors or non-2xx answers.',
         "",
         "## Databases",
         "",
