@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 
 from api.collections import Collection
 from api.errors import APIProblem
@@ -21,17 +22,23 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8; header=present"
 PARTIAL_DATE_PARTS = list(PartialDateSchema().fields)
 
 
+def accepted_format(accept: MIMEAccept) -> str | None:
+    """The format an Accept header asks for: json when it is absent, None when nothing fits."""
+    if not accept:
+        return "json"
+    best = accept.best_match(list(MEDIA_TYPES.values()))
+    return next((name for name, media in MEDIA_TYPES.items() if media == best), None)
+
+
 def negotiate(requested: str | None) -> str:
     """The format to answer in: format= wins, then the Accept header; a 406 when nothing fits."""
     if requested:
         return requested
-    if not request.accept_mimetypes:
-        return "json"
-    best = request.accept_mimetypes.best_match(list(MEDIA_TYPES.values()))
-    if best is None:
+    fmt = accepted_format(request.accept_mimetypes)
+    if fmt is None:
         offered = ", ".join(MEDIA_TYPES.values())
         raise APIProblem(406, f"Cannot answer in any type the Accept header allows; offered: {offered}.")
-    return next(name for name, media in MEDIA_TYPES.items() if media == best)
+    return fmt
 
 
 def csv_columns(collection: Collection, wanted: list[str] | None) -> list[str]:

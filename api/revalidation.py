@@ -25,7 +25,7 @@ from werkzeug.http import parse_accept_header, parse_etags
 from api.caching import etag_matches
 from api.collections import COLLECTIONS
 from api.db import thread_connection
-from api.formats import MEDIA_TYPES
+from api.formats import accepted_format
 from api.headers import DATA_POLICY
 from api.request_log import REQUEST_ID_HEADER, log_request, request_id_from
 
@@ -39,10 +39,7 @@ KNOWN_PAGES = 4096  # per thread; the oldest is forgotten first
 
 def accepts_json(accept: str | None) -> bool:
     """Whether content negotiation (api.formats.negotiate) would answer this Accept header in JSON."""
-    if not accept:
-        return True
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(MEDIA_TYPES.values()))
-    return best == MEDIA_TYPES["json"]
+    return accepted_format(parse_accept_header(accept, MIMEAccept)) == "json"
 
 
 def entity_tag(header: str) -> str:
