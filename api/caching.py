@@ -54,13 +54,17 @@ def is_fresh(etag: str, modified: dt.datetime | None) -> bool:
     return bool(since and modified and modified <= since)
 
 
+def cache_control(max_age: int) -> str:
+    """Public data: cached for max_age seconds, or revalidated on every use when it is 0."""
+    return f"public, max-age={max_age}" if max_age else "public, no-cache"
+
+
 def cache_headers(response, etag: str, modified: dt.datetime | None):
     """ETag, Last-Modified and Cache-Control on a GET response (200 or 304)."""
     response.set_etag(etag)
     if modified:
         response.last_modified = modified
-    max_age = current_app.config["CACHE_MAX_AGE"]
-    response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
+    response.headers["Cache-Control"] = cache_control(current_app.config["CACHE_MAX_AGE"])
     response.vary.add("Accept")
     return response
 

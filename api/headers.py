@@ -19,11 +19,19 @@ PAGE_POLICY = "; ".join(
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
+def security_headers(policy: str) -> list[tuple[str, str]]:
+    """The security headers of a response under this Content-Security-Policy."""
+    return [
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+
+
 def add_security_headers(response):
     policy = PAGE_POLICY if response.mimetype == "text/html" else DATA_POLICY
-    response.headers.setdefault("Content-Security-Policy", policy)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in security_headers(policy):
+        response.headers.setdefault(name, value)
     return response
 
 

@@ -22,11 +22,11 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags
 
-from api.caching import etag_matches
+from api.caching import cache_control, etag_matches
 from api.collections import COLLECTIONS
 from api.db import thread_connection
 from api.formats import accepted_format
-from api.headers import DATA_POLICY
+from api.headers import DATA_POLICY, security_headers
 from api.request_log import REQUEST_ID_HEADER, log_request, request_id_from
 
 ITEM_PATH = re.compile(r"/v1/([a-z_]+)/([^/]+)")
@@ -125,16 +125,13 @@ class Revalidation:
 
     def not_modified(self, environ, start_response, etag: str, started: float):
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
-        max_age = self.config["CACHE_MAX_AGE"]
         start_response(
             "304 NOT MODIFIED",
             [
                 ("ETag", f'"{etag}"'),
-                ("Cache-Control", f"public, max-age={max_age}" if max_age else "public, no-cache"),
+                ("Cache-Control", cache_control(self.config["CACHE_MAX_AGE"])),
                 ("Vary", "Accept, Accept-Encoding"),
-                ("Content-Security-Policy", DATA_POLICY),
-                ("X-Content-Type-Options", "nosniff"),
-                ("Referrer-Policy", "same-origin"),
+                *security_headers(DATA_POLICY),
                 (REQUEST_ID_HEADER, request_id),
             ],
         )
