@@ -20,7 +20,7 @@ import time
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header, parse_etags
+from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
 from api.caching import cache_control, etag_matches
 from api.collections import COLLECTIONS
@@ -44,7 +44,7 @@ def accepts_json(accept: str | None) -> bool:
 
 def entity_tag(header: str) -> str:
     """The tag of an ETag header, without quotes, weakness or the coding flask-compress appends."""
-    return header.removeprefix("W/").strip('"').split(":")[0]
+    return unquote_etag(header)[0].split(":")[0]
 
 
 class Revalidation:
