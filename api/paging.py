@@ -52,3 +52,27 @@ def keyset_condition(columns: list[tuple[str, bool]], values: list) -> tuple[str
     lead = values[:width]
     sql = f"({names} {after}= {marks} AND ({names} {after} {marks} OR {rest}))"
     return sql, [*lead, *lead, *rest_values]
+
+
+def keyset_sql(
+    source: str,
+    where: list[str],
+    params: list,
+    columns: list[tuple[str, bool]],
+    after: list | None,
+    select: str = "*",
+) -> tuple[str, list]:
+    """SELECT ... FROM source WHERE filters AND after-the-cursor ORDER BY columns LIMIT ?.
+
+    source is a quoted table name or a parenthesised subquery the caller built from allowlisted names.
+    """
+    where, params = list(where), list(params)
+    if after is not None:
+        condition, values = keyset_condition(columns, after)
+        where.append(condition)
+        params.extend(values)
+    sql = f"SELECT {select} FROM {source}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + ", ".join(f"[{c}] {'DESC' if d else 'ASC'}" for c, d in columns)
+    return sql + " LIMIT ?", params

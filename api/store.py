@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import sqlite_utils
 
 from api.collections import Collection
-from api.paging import keyset_condition
+from api.paging import keyset_sql
 from api.rows import sort_column
 
 EXPORT_BATCH = 500
@@ -37,16 +37,7 @@ def page_sql(
     select: str = "*",
 ) -> tuple[str, list]:
     """SELECT ... WHERE filters AND after-the-cursor ORDER BY the sort columns LIMIT ?."""
-    where, params = list(where), list(params)
-    if after is not None:
-        condition, values = keyset_condition(columns, after)
-        where.append(condition)
-        params.extend(values)
-    sql = f"SELECT {select} FROM [{collection.table}]"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY " + ", ".join(f"[{c}] {'DESC' if d else 'ASC'}" for c, d in columns)
-    return sql + " LIMIT ?", params
+    return keyset_sql(f"[{collection.table}]", where, params, columns, after, select)
 
 
 def list_rows(

@@ -11,7 +11,7 @@ from api.caching import cache_headers, is_fresh, last_modified, not_modified, re
 from api.collections import COLLECTIONS
 from api.db import get_db
 from api.links import record_url, self_url
-from api.paging import decode_cursor, encode_cursor, keyset_condition
+from api.paging import decode_cursor, encode_cursor, keyset_sql
 from api.query_args import parse_query
 from api.rows import PARTIAL_DATE_PARTS
 from api.search import label_column
@@ -52,14 +52,7 @@ def page_sql(names: list[str], args: dict, after: list | None) -> tuple[str, lis
     if "date_to" in args:
         where.append("earliest <= ?")
         params.append(date_bounds(args["date_to"])[1])
-    if after is not None:
-        condition, values = keyset_condition(ORDER, after)
-        where.append(condition)
-        params.extend(values)
-    sql = f"SELECT * FROM ({entries_sql(names)})"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return sql + " ORDER BY " + ", ".join(column for column, _ in ORDER) + " LIMIT ?", params
+    return keyset_sql(f"({entries_sql(names)})", where, params, ORDER, after)
 
 
 @bp.get("/timeline")
