@@ -36,6 +36,9 @@ from servers import ROOT, running  # noqa: E402
 READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
 SYNTH_SEED = 0
 SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped"}
+# Distinct ids the many_items scenario asks in turn: several times the 4,096 records a worker keeps
+# rendered (api/shape.RENDERED), so most answers are rendered afresh once the table is that large.
+SPREAD_IDS = 20_000
 
 
 def build(db_path: Path, size: int, rebuild: bool) -> dict:
@@ -77,6 +80,12 @@ def fixtures(db_path: Path) -> dict:
         "GROUP BY speaker_official_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()
     fts = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'statements_fts%'").fetchone()[0]
+    # Evenly spread through the table, in table order.
+    step = max(1, count // SPREAD_IDS)
+    spread = [i for (i,) in db.execute(
+        "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY rowid) AS n FROM statements) "
+        "WHERE n % ? = 0 LIMIT ?", [step, SPREAD_IDS]
+    )]  # fmt: skip
     db.close()
     return {
         "fts": bool(fts),
@@ -85,6 +94,7 @@ def fixtures(db_path: Path) -> dict:
         "statement_etag": etag,
         "deep_after": list(deep),
         "speaker_id": speaker,
+        "spread_statement_ids": spread,
     }
 
 
@@ -112,7 +122,8 @@ def returned_ids(body: bytes) -> list[str] | None:
     return [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
 
 
-def run_wrk(url: str, headers: dict, duration: int, threads: int, connections: int) -> dict:
+def run_wrk(url: str, headers: dict, duration: int, threads: int, connections: int, paths=()) -> dict:
+    """wrk on url, or on paths in turn (wrk_report.lua reads them from the WRK_PATHS file)."""
     command = [
         "wrk",
         f"-t{threads}",
@@ -123,7 +134,11 @@ def run_wrk(url: str, headers: dict, duration: int, threads: int, connections: i
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".paths") as paths_file:
+        paths_file.write("".join(f"{path}\n" for path in paths))
+        paths_file.flush()
+        env = {**os.environ, "WRK_PATHS": paths_file.name} if paths else None
+        output = subprocess.run([*command, url], capture_output=True, text=True, check=True, env=env).stdout
     stats = json.loads(re.search(r"^WRK_JSON (.*)$", output, re.M).group(1))
     seconds = stats["duration_us"] / 1e6
     return {
@@ -188,7 +203,11 @@ def measure(scenario, request, base: str, server_pid: int, options: tuple, ids: 
     if status != request.status:
         return {"skipped": f"HTTP {status} (expected {request.status})"}
     ids[scenario.name] = returned_ids(body)
-    return {"path": request.path, **run_wrk(url, headers, *options)}
+    return {
+        "path": request.path,
+        "paths": len(request.paths) or 1,
+        **run_wrk(url, headers, *options, request.paths),
+    }
 
 
 def server_name(target: str) -> str:
@@ -326,7 +345,8 @@ def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, 
         by_target, ids = measure_size(targets, db_path, fix, (duration, threads, connections), rounds)
         results["sizes"][str(size)] = {
             "build": info,
-            "fixtures": fix,
+            # The spread ids are many: their count is enough to reproduce them from the database.
+            "fixtures": {**fix, "spread_statement_ids": len(fix["spread_statement_ids"])},
             "targets": by_target,
             "same_rows": same_rows(ids),
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],

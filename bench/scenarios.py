@@ -25,6 +25,8 @@ class Request:
     path: str
     headers: dict = field(default_factory=dict)
     status: int = 200
+    # When set, wrk asks these paths in turn instead of path (which is the one checked beforehand).
+    paths: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ def item(f, ds):
         "datasette": Request(f"/{ds}/statements/{f['statement_id']}.json?{LEAN}"),
         "floor": Request(f"/items/statements/{f['statement_id']}"),
     }
+
+
+def many_items(f, ds):
+    """Items by id in turn, more of them than a worker keeps rendered: what a cold cache costs."""
+    ids = f["spread_statement_ids"]
+    urls = {
+        "ours": [f"/v1/statements/{i}" for i in ids],
+        "datasette": [f"/{ds}/statements/{i}.json?{LEAN}" for i in ids],
+        "floor": [f"/items/statements/{i}" for i in ids],
+    }
+    return {target: Request(paths[0], paths=tuple(paths)) for target, paths in urls.items()}
 
 
 def first_page(f, ds):
@@ -132,6 +145,7 @@ def ndjson_dump(f, ds):
 
 SCENARIOS = [
     Scenario("item", "one statement by id", item),
+    Scenario("many_items", "statements by id, a different one each time (up to 20,000)", many_items),
     Scenario("first_page", f"first page of {PAGE} statements, default sort (said, id)", first_page),
     Scenario("deep_page", "a page 90% of the way through, from a cursor", deep_page),
     Scenario("filtered", "statements by one prolific speaker (indexed filter)", filtered),

@@ -1,3 +1,18 @@
+-- With WRK_PATHS set to a file of paths, one per line, each connection's next request asks the next
+-- path in turn (each wrk thread runs its own copy of this script).
+local paths_file = os.getenv("WRK_PATHS")
+if paths_file then
+  local paths = {}
+  for line in io.lines(paths_file) do
+    paths[#paths + 1] = line
+  end
+  local next_path = 0
+  request = function()
+    next_path = next_path % #paths + 1
+    return wrk.format(nil, paths[next_path])
+  end
+end
+
 -- Prints one JSON line after a wrk run: request count, errors and latency percentiles (microseconds).
 done = function(summary, latency, requests)
   local e = summary.errors
