@@ -51,6 +51,7 @@ def item(table, record_id):
 def page(table):
     """?order=column&desc=1&after=[value,id]&limit=n&<column>=value: keyset paging by (order, id).
 
+    q=words: only rows the table's FTS5 index matches (the raw MATCH, in the same order as the rest).
     format=csv: the same rows as CSV, the table's columns as they are stored.
     """
     columns = columns_of(table)
@@ -63,6 +64,12 @@ def page(table):
         if name in columns:
             where.append(f"[{name}] = ?")
             params.append(value)
+    if "q" in request.args:
+        fts = next((name for name in FTS_TABLES if name.startswith(f"{table}_fts")), None)
+        if fts is None:
+            abort(404)
+        where.append(f"rowid IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)")
+        params.append(request.args["q"])
     if "after" in request.args:
         value, last_id = json.loads(request.args["after"])
         op = "<" if direction == "DESC" else ">"
@@ -78,21 +85,6 @@ def page(table):
         writer.writerow(rows[0].keys() if rows else [])
         writer.writerows(tuple(row) for row in rows)
         return Response(out.getvalue(), mimetype="text/csv")
-    return {"data": [dict(row) for row in rows]}
-
-
-@app.get("/search/<table>")
-def search(table):
-    """The raw FTS5 query over the table's full-text index, best matches first."""
-    columns_of(table)
-    fts = next((name for name in FTS_TABLES if name.startswith(f"{table}_fts")), None)
-    if fts is None:
-        abort(404)
-    sql = (
-        f"SELECT [{table}].* FROM [{fts}] JOIN [{table}] ON [{table}].rowid = [{fts}].rowid "
-        f"WHERE [{fts}] MATCH ? ORDER BY rank LIMIT ?"
-    )
-    rows = connection.execute(sql, [request.args["q"], int(request.args.get("limit", 50))]).fetchall()
     return {"data": [dict(row) for row in rows]}
 
 

@@ -89,7 +89,9 @@ def write_report(results: dict, path: Path) -> None:
             lines.append(f"\n{target}: {'; '.join(measured)}.")
         before, after = run["load_average_1min"]
         lines.append(f"\nLoad average (1 min) of the machine before and after this size: {before}, {after}.")
-        mismatched = [name for name, same in run["same_rows"].items() if not same]
+        mismatched = [
+            f"{name} ({verdict})" for name, verdict in run["same_rows"].items() if verdict != "same"
+        ]
         lines.append(
             "\nSame rows from every target that answered in JSON: "
             + ("yes" if not mismatched else f"NO for {', '.join(mismatched)}")

@@ -39,6 +39,8 @@ SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped"}
 # Distinct ids the many_items scenario asks in turn: several times the 4,096 records a worker keeps
 # rendered (api/shape.RENDERED), so most answers are rendered afresh once the table is that large.
 SPREAD_IDS = 20_000
+# Cursors the many_pages scenario starts pages from in turn: 20,000 records' worth of pages.
+SPREAD_PAGES = 400
 
 
 def build(db_path: Path, size: int, rebuild: bool) -> dict:
@@ -80,11 +82,16 @@ def fixtures(db_path: Path) -> dict:
         "GROUP BY speaker_official_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()
     fts = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'statements_fts%'").fetchone()[0]
-    # Evenly spread through the table, in table order.
+    # Evenly spread through the table, in table (ids) or sort (cursors) order.
     step = max(1, count // SPREAD_IDS)
     spread = [i for (i,) in db.execute(
         "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY rowid) AS n FROM statements) "
         "WHERE n % ? = 0 LIMIT ?", [step, SPREAD_IDS]
+    )]  # fmt: skip
+    step = max(1, count // SPREAD_PAGES)
+    cursors = [[value, last_id] for value, last_id in db.execute(
+        "SELECT said_sort, id FROM (SELECT said_sort, id, row_number() OVER (ORDER BY said_sort, id) AS n "
+        "FROM statements) WHERE n % ? = 0 LIMIT ?", [step, SPREAD_PAGES]
     )]  # fmt: skip
     db.close()
     return {
@@ -95,6 +102,7 @@ def fixtures(db_path: Path) -> dict:
         "deep_after": list(deep),
         "speaker_id": speaker,
         "spread_statement_ids": spread,
+        "spread_page_cursors": cursors,
     }
 
 
@@ -269,12 +277,18 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
 
 
 def same_rows(ids_by_target: dict) -> dict:
-    """Per scenario, whether every target that answered in JSON returned the same ids, in order."""
+    """Per scenario, whether the targets that answered in JSON returned the same ids: "same" (and in
+    the same order), "same ids, other order" or "different"."""
     verdicts = {}
     for scenario in SCENARIOS:
         answers = [ids[scenario.name] for ids in ids_by_target.values() if ids.get(scenario.name)]
         if len(answers) > 1:
-            verdicts[scenario.name] = all(answer == answers[0] for answer in answers)
+            if all(answer == answers[0] for answer in answers):
+                verdicts[scenario.name] = "same"
+            elif all(sorted(answer) == sorted(answers[0]) for answer in answers):
+                verdicts[scenario.name] = "same ids, other order"
+            else:
+                verdicts[scenario.name] = "different"
     return verdicts
 
 
@@ -345,8 +359,8 @@ def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, 
         by_target, ids = measure_size(targets, db_path, fix, (duration, threads, connections), rounds)
         results["sizes"][str(size)] = {
             "build": info,
-            # The spread ids are many: their count is enough to reproduce them from the database.
-            "fixtures": {**fix, "spread_statement_ids": len(fix["spread_statement_ids"])},
+            # The spread ids and cursors are many: their counts are enough to find them again.
+            "fixtures": {**fix, **{k: len(fix[k]) for k in ("spread_statement_ids", "spread_page_cursors")}},
             "targets": by_target,
             "same_rows": same_rows(ids),
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],

@@ -71,16 +71,27 @@ def first_page(f, ds):
     }
 
 
-def deep_page(f, ds):
-    value, last_id = f["deep_after"]
+def page_after(position: list, ds: str) -> dict:
+    """The page of statements after (said_sort, id) = position, as each target asks for it."""
+    value, last_id = position
     after = urllib.parse.quote(json.dumps([value, last_id]))
     return {
-        "ours": Request(f"/v1/statements?limit={PAGE}&cursor={encode_cursor('said', [value, last_id])}"),
-        "datasette": Request(
+        "ours": f"/v1/statements?limit={PAGE}&cursor={encode_cursor('said', [value, last_id])}",
+        "datasette": (
             f"/{ds}/statements.json?_size={PAGE}&_sort=said_sort&{LEAN}&_next={tilde(value)},{tilde(last_id)}"
         ),
-        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&after={after}"),
+        "floor": f"/lists/statements?order=said_sort&limit={PAGE}&after={after}",
     }
+
+
+def deep_page(f, ds):
+    return {target: Request(path) for target, path in page_after(f["deep_after"], ds).items()}
+
+
+def many_pages(f, ds):
+    """Pages from cursors spread through the table, in turn: pages the render cache does not hold."""
+    pages = [page_after(position, ds) for position in f["spread_page_cursors"]]
+    return {target: Request(pages[0][target], paths=tuple(p[target] for p in pages)) for target in pages[0]}
 
 
 def filtered(f, ds):
@@ -107,8 +118,9 @@ def search(f, ds):
         return {}  # Datasette ignores _search on a table without a full-text index: no equivalent yet
     return {
         "ours": Request(f"/v1/statements?limit={PAGE}&q=sanctions"),
-        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search=sanctions&{LEAN}"),
-        "floor": Request(f"/search/statements?q=sanctions&limit={PAGE}"),
+        # The same order as ours: matches in the default sort, not by rank.
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search=sanctions&_sort=said_sort&{LEAN}"),
+        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&q=sanctions"),
     }
 
 
@@ -148,6 +160,7 @@ SCENARIOS = [
     Scenario("many_items", "statements by id, a different one each time (up to 20,000)", many_items),
     Scenario("first_page", f"first page of {PAGE} statements, default sort (said, id)", first_page),
     Scenario("deep_page", "a page 90% of the way through, from a cursor", deep_page),
+    Scenario("many_pages", "deep pages from a different cursor each time (up to 400)", many_pages),
     Scenario("filtered", "statements by one prolific speaker (indexed filter)", filtered),
     Scenario("sorted", "statements sorted by -said", sorted_desc),
     Scenario("search", "q=sanctions full-text search", search),
