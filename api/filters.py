@@ -42,8 +42,11 @@ def date_range_filters(collection: Collection) -> dict[str, tuple[str, str]]:
     return {f"{name}_{end}": (name, end) for name in collection.partial_dates() for end in ("from", "to")}
 
 
-def conditions(collection: Collection, args: dict) -> tuple[list[str], list]:
-    """SQL conditions (ANDed) and their parameters for every filter present in args."""
+def conditions(collection: Collection, args: dict, many_matches: bool = False) -> tuple[list[str], list]:
+    """SQL conditions (ANDed) and their parameters for every filter present in args.
+
+    many_matches: q= matches many records (api.search.has_many_matches), which changes its plan.
+    """
     table = collection.table
     where, params = [], []
     for name in collection.filters():
@@ -76,6 +79,6 @@ def conditions(collection: Collection, args: dict) -> tuple[list[str], list]:
         where.append("[updated_at] >= ?")
         params.append(args["changed_since"])
     if "q" in args:
-        where.append(search_condition(collection))
+        where.append(search_condition(collection, many_matches))
         params.append(match_expression(args["q"]))
     return where, params

@@ -13,6 +13,7 @@ from api.formats import content_type, negotiate, text_lines
 from api.links import self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
+from api.search import has_many_matches
 from api.shape import dump_row, embed, related_rows, sparse
 from api.store import get_row, list_rows, order_columns
 from schemas.query import item_query_schema, list_query_schema
@@ -50,13 +51,14 @@ def list_view(collection: Collection):
         after = None
         if "cursor" in args:
             after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
-        where, params = conditions(collection, args)
+        db = get_db()
+        many_matches = "q" in args and has_many_matches(db, collection, args["q"])
+        where, params = conditions(collection, args, many_matches)
         if fmt != "json":
             # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
             if "limit" not in request.args:
                 return export(collection, fmt, args, where, params, after)
             reject_json_only_arguments(args)
-        db = get_db()
         rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
         related = related_rows(db, collection, rows, args.get("include") or [])
         facets = facet_counts(db, collection, args.get("facet") or [], where, params)

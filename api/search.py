@@ -68,10 +68,28 @@ def match_expression(q: str) -> str:
     return " ".join(terms)
 
 
-def search_condition(collection: Collection) -> str:
-    """A WHERE clause (one ? for the match expression) keeping the rows that match."""
+# From this many matches on, a list reads its sort index and keeps the rows that match, which fills
+# a page within a few thousand rows; below it, fetching every match by rowid and sorting them is
+# cheaper. At 1M statements a word in 290,000 of them took 1.3 s the second way, 0.07 s the first.
+MANY_MATCHES = 5000
+
+
+def search_condition(collection: Collection, many_matches: bool = False) -> str:
+    """A WHERE clause (one ? for the match expression) keeping the rows that match.
+
+    With many_matches, the unary + stops SQLite from driving the query from the list of matching
+    rowids, so it walks the index that serves the ORDER BY (or a filter) and checks each row.
+    """
     fts = fts_table(collection)
-    return f"rowid IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)"
+    rowid = "+rowid" if many_matches else "rowid"
+    return f"{rowid} IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)"
+
+
+def has_many_matches(db: sqlite_utils.Database, collection: Collection, q: str) -> bool:
+    """Whether q matches at least MANY_MATCHES records (reads at most that many rowids of the index)."""
+    fts = fts_table(collection)
+    sql = f"SELECT count(*) FROM (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ? LIMIT ?)"
+    return db.execute(sql, [match_expression(q), MANY_MATCHES]).fetchone()[0] >= MANY_MATCHES
 
 
 def search_all(db: sqlite_utils.Database, q: str, names: list[str], limit: int) -> list[dict]:

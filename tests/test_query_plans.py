@@ -41,8 +41,10 @@ def test_no_list_query_scans_its_table(seed_db_path, name):
     db = connect(str(seed_db_path), readonly=True)
     sorts = [[(s, d)] for s in collection.sorts for d in (False, True)]
     sorts.append([(collection.sorts[1], False), (collection.sorts[2], True)])  # mixed directions
-    for args in sample_args(collection):
-        where, params = conditions(collection, args)
+    shapes = [(args, False) for args in sample_args(collection)]
+    shapes.append(({"q": "court"}, True))  # a word in many records: the sort index is walked instead
+    for args, many_matches in shapes:
+        where, params = conditions(collection, args, many_matches)
         for sort in sorts:
             columns = order_columns(collection, sort)
             for after in (None, ["x"] * len(columns)):

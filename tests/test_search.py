@@ -122,3 +122,46 @@ def test_a_database_built_before_search_is_indexed_at_start_up(db_path):
     response = client.get("/v1/search?q=gallant&collections=warrants")
     assert response.status_code == 200
     assert [h["id"] for h in response.get_json()["data"]] == ["warrant-yoav-gallant"]
+
+
+def all_pages(client, url: str) -> list[list[str]]:
+    """The ids of every page of a list, following links.next."""
+    pages = []
+    while url:
+        body = client.get(url).get_json()
+        pages.append([record["id"] for record in body["data"]])
+        url = body["links"].get("next")
+    return pages
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/statements?q=court&limit=2",
+        "/v1/statements?q=court&limit=2&sort=-said",
+        "/v1/officials?q=the&limit=1",
+    ],
+)
+def test_q_pages_are_the_same_whether_a_word_matches_few_records_or_many(client, monkeypatch, url):
+    monkeypatch.setattr("api.search.MANY_MATCHES", 10**9)  # always "few": matches fetched by rowid, sorted
+    few = all_pages(client, url)
+    monkeypatch.setattr("api.search.MANY_MATCHES", 1)  # always "many": the sort index walked, rows checked
+    many = all_pages(client, url)
+    assert len(few) > 1 and all(few)
+    assert many == few
+
+
+def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_path, monkeypatch):
+    from api.db import connect
+    from api.search import has_many_matches
+
+    db = connect(str(seed_db_path), readonly=True)
+    statements = COLLECTIONS["statements"]
+    (matching,) = db.execute(
+        "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", ['"court"']
+    ).fetchone()
+    assert matching > 1
+    monkeypatch.setattr("api.search.MANY_MATCHES", matching)
+    assert has_many_matches(db, statements, "court")
+    monkeypatch.setattr("api.search.MANY_MATCHES", matching + 1)
+    assert not has_many_matches(db, statements, "court")
