@@ -90,11 +90,14 @@ def write_report(results: dict, path: Path) -> None:
         before, after = run["load_average_1min"]
         lines.append(f"\nLoad average (1 min) of the machine before and after this size: {before}, {after}.")
         mismatched = [
-            f"{name} ({verdict})" for name, verdict in run["same_rows"].items() if verdict != "same"
+            f"{name}: {target} {verdict}"
+            for name, by_target in run["same_rows"].items()
+            for target, verdict in by_target.items()
+            if verdict != "same"
         ]
         lines.append(
-            "\nSame rows from every target that answered in JSON: "
-            + ("yes" if not mismatched else f"NO for {', '.join(mismatched)}")
+            "\nThe same ids in the same order as ours from every target that answered in JSON: "
+            + ("yes" if not mismatched else f"NO for {'; '.join(mismatched)}")
             + f" (checked: {', '.join(run['same_rows'])})."
         )
     lines += target_lines(results)

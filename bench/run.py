@@ -277,18 +277,25 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
 
 
 def same_rows(ids_by_target: dict) -> dict:
-    """Per scenario, whether the targets that answered in JSON returned the same ids: "same" (and in
-    the same order), "same ids, other order" or "different"."""
+    """Per scenario, each target's JSON answer against ours: "same" ids in the same order, "same ids,
+    other order" or "different"."""
+    ours = next(target for target in ids_by_target if server_name(target) == "ours")
     verdicts = {}
     for scenario in SCENARIOS:
-        answers = [ids[scenario.name] for ids in ids_by_target.values() if ids.get(scenario.name)]
-        if len(answers) > 1:
-            if all(answer == answers[0] for answer in answers):
-                verdicts[scenario.name] = "same"
-            elif all(sorted(answer) == sorted(answers[0]) for answer in answers):
-                verdicts[scenario.name] = "same ids, other order"
+        expected = ids_by_target[ours].get(scenario.name)
+        if not expected:
+            continue
+        verdicts[scenario.name] = {}
+        for target, ids in ids_by_target.items():
+            answer = ids.get(scenario.name)
+            if target == ours or not answer:
+                continue
+            if answer == expected:
+                verdicts[scenario.name][target] = "same"
+            elif sorted(answer) == sorted(expected):
+                verdicts[scenario.name][target] = "same ids, other order"
             else:
-                verdicts[scenario.name] = "different"
+                verdicts[scenario.name][target] = "different"
     return verdicts
 
 
