@@ -14,17 +14,19 @@ from api.collections import Collection
 SEGMENT_SAFE = "!$&'()*+,:;=@"
 
 
-def api_url(path: str) -> str:
-    """The absolute URL of a path under the API's root, as this request reached it."""
-    return f"{request.root_url}{path}"
+def segment(value: str) -> str:
+    """A record id quoted as one path segment, as url_for quotes it."""
+    return quote(value, safe=SEGMENT_SAFE)
 
 
-def record_url(collection_name: str, record_id: str) -> str:
-    return api_url(f"v1/{collection_name}/{quote(record_id, safe=SEGMENT_SAFE)}")
+# root: the request's root URL, when the caller already has it (a render makes a dozen links).
+def record_url(collection_name: str, record_id: str, root: str | None = None) -> str:
+    return f"{root or request.root_url}v1/{collection_name}/{segment(record_id)}"
 
 
-def list_url(collection_name: str, **params) -> str:
-    return api_url(f"v1/{collection_name}?{urlencode(params)}" if params else f"v1/{collection_name}")
+def list_url(collection_name: str, root: str | None = None, /, **params) -> str:
+    path = f"v1/{collection_name}?{urlencode(params)}" if params else f"v1/{collection_name}"
+    return f"{root or request.root_url}{path}"
 
 
 def link_name(field_name: str) -> str:
@@ -35,30 +37,33 @@ def link_name(field_name: str) -> str:
     return field_name.removesuffix("_id")
 
 
-def record_links(collection: Collection, record: dict) -> dict:
+def record_links(collection: Collection, record: dict, root: str | None = None) -> dict:
     """self, each referenced record, and lists of the records that refer to this one."""
-    links = {"self": record_url(collection.name, record["id"])}
+    root = root or request.root_url
+    links = {"self": record_url(collection.name, record["id"], root)}
     for field_name, target in collection.references().items():
         if record.get(field_name):
-            links[link_name(field_name)] = record_url(target, record[field_name])
+            links[link_name(field_name)] = record_url(target, record[field_name], root)
     for field_name, target in collection.list_references().items():
         if record.get(field_name):
-            links[link_name(field_name)] = [record_url(target, value) for value in record[field_name]]
+            links[link_name(field_name)] = [record_url(target, value, root) for value in record[field_name]]
     for name, (target, field_name) in collection.backlinks.items():
-        links[name] = list_url(target, **{field_name: record["id"]})
+        links[name] = list_url(target, root, **{field_name: record["id"]})
     return links
 
 
-def add_citation_urls(record: dict) -> None:
+def add_citation_urls(record: dict, root: str | None = None) -> None:
     """Each citation links to its span in the source viewer, named by an RFC 5147 character range."""
+    root = root or request.root_url
     for citation in record.get("citations") or []:
-        source = quote(citation["source_id"], safe=SEGMENT_SAFE)
-        citation["url"] = api_url(f"sources/{source}#char={citation['start']},{citation['end']}")
+        span = f"char={citation['start']},{citation['end']}"
+        citation["url"] = f"{root}sources/{segment(citation['source_id'])}#{span}"
 
 
 def with_links(collection: Collection, record: dict) -> dict:
-    add_citation_urls(record)
-    record["links"] = record_links(collection, record)
+    root = request.root_url  # read once: each read goes through Flask's request proxy
+    add_citation_urls(record, root)
+    record["links"] = record_links(collection, record, root)
     return record
 
 
