@@ -18,6 +18,8 @@ from scenarios import SCENARIOS  # noqa: E402
 def ratio(numerator: dict, denominator: dict) -> str:
     if "rps" not in numerator or "rps" not in denominator:
         return "–"
+    if not denominator["rps"]:  # every request it got timed out or failed: its figures say how many
+        return "– (it answered none)"
     return f"{numerator['rps'] / denominator['rps']:.2f}x"
 
 
@@ -182,7 +184,7 @@ def write_plot(results: dict, path: Path) -> None:
             points = [
                 (size, run["targets"][target][scenario.name]["p50_ms"])
                 for size, run in zip(sizes, runs, strict=True)
-                if "p50_ms" in run["targets"][target].get(scenario.name, {})
+                if run["targets"][target].get(scenario.name, {}).get("p50_ms")  # none: nothing answered
             ]
             if points:
                 axis.plot(*zip(*points, strict=True), marker="o", color=f"C{index}", label=scenario.name)
