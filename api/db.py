@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import threading
+import uuid
 
 import sqlite_utils
 from flask import current_app, g
@@ -132,3 +133,13 @@ def create_curation_tables(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX IF NOT EXISTS changes_record ON changes (collection, record_id, seq)")
+    # The change log's identity. A rebuilt or imported database numbers its changes from 1 again, so
+    # a feed cursor names the log it came from, and one from another log is refused (410), not read.
+    db.execute("CREATE TABLE IF NOT EXISTS feed (id TEXT NOT NULL)")
+    if db.execute("SELECT 1 FROM feed").fetchone() is None:
+        db.execute("INSERT INTO feed (id) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM feed)", [uuid.uuid4().hex])
+
+
+def feed_id(db: sqlite_utils.Database) -> str:
+    """This database's change log's identity (api.db.create_curation_tables gives it one)."""
+    return db.execute("SELECT id FROM feed").fetchone()[0]

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, request, url_for
 
 from api.changes import list_changes
 from api.collections import COLLECTIONS, Collection
-from api.db import get_db
+from api.db import feed_id, get_db
 from api.errors import APIProblem
 from api.links import self_url
 from api.paging import decode_cursor, encode_cursor
@@ -16,24 +16,35 @@ changes_query = ChangesQuerySchema()
 CURSOR_KIND = "changes"
 
 
-def since_seq(args: dict) -> int:
+def since_seq(args: dict, feed: str) -> int:
+    """The sequence number ?since= resumes after: 0 without one, a 410 for another log's cursor."""
     if "since" not in args:
         return 0
     try:
-        (seq,) = decode_cursor(args["since"], CURSOR_KIND, 1)
+        issued_by, seq = decode_cursor(args["since"], CURSOR_KIND, 2)
     except APIProblem:
         raise bad_query({"since": "Not a cursor issued by this feed."}) from None
-    if not isinstance(seq, int) or seq < 0:
+    if not isinstance(issued_by, str) or not isinstance(seq, int) or seq < 0:
         raise bad_query({"since": "Not a cursor issued by this feed."})
+    if issued_by != feed:
+        raise APIProblem(
+            410,
+            "This cursor belongs to an earlier change log: the database was rebuilt or imported since, "
+            "and its changes are numbered from 1 again. Read the feed from the beginning (no since=) "
+            "into an empty copy.",
+            errors={"since": "Issued by a change log this database no longer has."},
+        )
     return seq
 
 
 def feed_page(collection: str | None = None, record_id: str | None = None):
     """A page of changes after ?since=, with the cursor to resume from and the next page's URL."""
     args = parse_query(changes_query)
-    after = since_seq(args)
-    entries, more = list_changes(get_db(), after, args["limit"], collection, record_id)
-    cursor = encode_cursor(CURSOR_KIND, [entries[-1]["seq"] if entries else after])
+    db = get_db()
+    feed = feed_id(db)
+    after = since_seq(args, feed)
+    entries, more = list_changes(db, after, args["limit"], collection, record_id)
+    cursor = encode_cursor(CURSOR_KIND, [feed, entries[-1]["seq"] if entries else after])
     next_url = None
     if more:
         params = {**request.view_args, **request.args.to_dict(), "since": cursor}

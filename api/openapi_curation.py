@@ -16,6 +16,8 @@ STATUS_TEXT = {
     "401": "No valid bearer token (unknown, revoked or malformed).",
     "403": "The token's scope does not allow this write.",
     "404": "No record has this id.",
+    "410": "The `since` cursor came from an earlier change log: the database was rebuilt or imported "
+    "since, and its changes are numbered from 1 again. Read the feed from the beginning.",
     "409": "Conflict: the id is taken, or (on delete) other records still refer to this one; "
     "`errors` names them.",
     "412": "If-Match does not match the record's current ETag: it changed since you read it.",
@@ -215,6 +217,7 @@ def add_history(spec: APISpec, collection: Collection) -> None:
                     "200": feed_response("This record's changes."),
                     "400": problem("400"),
                     "404": {**problem("404"), "description": "No record with this id has ever existed."},
+                    "410": problem("410"),
                     "500": problem("500"),
                 },
             }
@@ -234,7 +237,8 @@ def add_feed(spec: APISpec) -> None:
                 "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
                 "cursor": {
                     "type": "string",
-                    "description": "Pass as `since` to continue after this page, now or later.",
+                    "description": "Pass as `since` to continue after this page, now or later; it is "
+                    "refused (410) once the database has been rebuilt or imported.",
                 },
                 "links": {"$ref": "#/components/schemas/PageLinks"},
             },
@@ -255,6 +259,7 @@ def add_feed(spec: APISpec) -> None:
                 "responses": {
                     "200": feed_response("A page of changes."),
                     "400": problem("400"),
+                    "410": problem("410"),
                     "500": problem("500"),
                 },
             }

@@ -5,10 +5,12 @@ import json
 import pytest
 import sqlite_utils
 
+from api import create_app
 from api.changes import apply_change
 from api.collections import COLLECTIONS
 from api.db import create_tables
 from api.paging import encode_cursor
+from seed.loader import build_database
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS, PATCH_HEADERS, new_organization
 
@@ -93,15 +95,38 @@ def test_history_of_an_id_that_never_existed_is_404(client):
     [
         "since=garbage",
         f"since={encode_cursor('issued', ['x'])}",
-        f"since={encode_cursor('changes', ['1'])}",
+        f"since={encode_cursor('changes', ['any-feed', '1'])}",
+        f"since={encode_cursor('changes', [1])}",
         "limit=0",
         "colour=red",
     ],
-    ids=["garbage", "list cursor", "string seq", "limit", "unknown"],
+    ids=["garbage", "list cursor", "string seq", "cursor without its feed", "limit", "unknown"],
 )
 def test_bad_feed_parameter_is_400_naming_it(client, query):
     body = assert_problem(client.get(f"/v1/changes?{query}"), 400)
     assert query.split("=")[0] in body["errors"]
+
+
+def test_cursor_from_before_a_rebuild_is_410_and_the_feed_restarts(client, db_path):
+    _, cursor = read_feed(client)
+    build_database(db_path)  # what `icc-events import --replace` does: a new file, changes from 1 again
+    body = assert_problem(client.get(f"/v1/changes?since={cursor}"), 410)
+    assert "since" in body["errors"] and "from the beginning" in body["detail"]
+    assert_problem(client.get(f"/v1/organizations/icc/history?since={cursor}"), 410)
+    entries, fresh = read_feed(client)
+    assert entries[0]["seq"] == 1
+    assert read_feed(client, f"/v1/changes?since={fresh}")[0] == []
+
+
+def test_cursor_outlives_a_restart_and_an_old_database_gets_a_feed(db_path):
+    db = sqlite_utils.Database(db_path)
+    db.execute("DROP TABLE feed")  # a database built before feeds had an identity
+    db.conn.close()
+    first = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
+    _, cursor = read_feed(first)
+    restarted = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
+    assert restarted.get(f"/v1/changes?since={cursor}").get_json()["data"] == []
+    assert sqlite_utils.Database(db_path).execute("SELECT count(*) FROM feed").fetchone() == (1,)
 
 
 def test_failed_write_leaves_no_audit_entry(client, writer):
