@@ -45,12 +45,35 @@ def unprocessable(errors: dict[str, str]) -> APIProblem:
     return APIProblem(422, f"The record is not valid: {names}.", errors=errors)
 
 
+READ_ONLY = "Read-only: the server sets it; leave it out of writes."
+
+
 def load_record(collection: Collection, body) -> dict:
     """The body loaded by the collection's schema: types, enums, formats, unknown fields; else a 422."""
     try:
         return collection.schema.load(body)
     except ValidationError as error:
-        raise unprocessable(flatten_errors(error.messages)) from None
+        errors = flatten_errors(error.messages)
+        # marshmallow calls a dump-only field sent in a write unknown; a client that PUTs back what it
+        # read (links, timestamps, citation urls) should learn which fields to drop, not that they
+        # do not exist.
+        for path in errors:
+            if is_read_only(collection.schema, path.split(".")):
+                errors[path] = READ_ONLY
+        raise unprocessable(errors) from None
+
+
+def is_read_only(schema, path: list[str]) -> bool:
+    """Whether a field path of the schema's records (citations.0.url) names a dump-only field."""
+    name, rest = path[0], path[1:]
+    field = schema.fields.get(name)
+    while field is not None and isinstance(field, fields.List):
+        field, rest = field.inner, rest[1:] if rest and rest[0].isdigit() else rest
+    if field is None:
+        return False
+    if not rest:
+        return field.dump_only
+    return isinstance(field, fields.Nested) and is_read_only(field.schema, rest)
 
 
 def evidence_problems(db: sqlite_utils.Database, collection: Collection, record: dict) -> dict[str, str]:
