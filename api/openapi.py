@@ -88,6 +88,12 @@ CACHE_HEADERS = {
     },
     "Cache-Control": {"description": "How long caches may reuse the response.", "schema": {"type": "string"}},
 }
+NEXT_LINK = {
+    "Link": {
+        "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
+        "schema": {"type": "string"},
+    }
+}
 NOT_MODIFIED = {
     "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
     "headers": CACHE_HEADERS,
@@ -187,14 +193,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
                         "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": {
-                            "Link": {
-                                "description": 'RFC 8288 link to the next page (rel="next"), '
-                                "when there is one.",
-                                "schema": {"type": "string"},
-                            },
-                            **CACHE_HEADERS,
-                        },
+                        "headers": {**NEXT_LINK, **CACHE_HEADERS},
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -262,7 +261,7 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
             "responses": {
                 "200": {
                     "description": summary + ".",
-                    "headers": CACHE_HEADERS,
+                    "headers": {**NEXT_LINK, **CACHE_HEADERS},
                     "content": {
                         "application/json": {
                             "schema": {
@@ -293,8 +292,9 @@ def add_cross_collection_views(spec: APISpec) -> None:
             "search",
             "Search every collection",
             "SQLite FTS5 with the porter stemmer; any string is a valid query (operators are taken "
-            "literally). The best `limit` hits by bm25, each with a highlighted snippet; "
-            "`next` is always null.",
+            "literally). Hits ranked by bm25, best first, each with a highlighted snippet; keyset-paged "
+            "like the lists (equal ranks by collection, then id). Every page ranks all matches again, "
+            "so a write between pages can move a hit across the cursor.",
             SearchQuerySchema,
             "SearchHit",
         ),

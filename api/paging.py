@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 
 from api.errors import APIProblem
 
@@ -11,8 +12,12 @@ def encode_cursor(sort: str, values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, width: int) -> list:
-    """The sort values stored in a cursor made for this sort; a 400 for anything else."""
+def decode_cursor(cursor: str, sort: str, width: int, numbers: bool = False) -> list:
+    """The sort values stored in a cursor made for this sort; a 400 for anything else.
+
+    Values are strings and integers; with numbers, finite floats too (a search hit's rank).
+    """
+    kinds = (str, int, float) if numbers else (str, int)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stored_sort, values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -20,7 +25,8 @@ def decode_cursor(cursor: str, sort: str, width: int) -> list:
             stored_sort == sort
             and isinstance(values, list)
             and len(values) == width
-            and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
+            and all(isinstance(v, kinds) and not isinstance(v, bool) for v in values)
+            and all(math.isfinite(v) for v in values if isinstance(v, float))
         )
     except (ValueError, TypeError, UnicodeError):
         valid = False

@@ -7,6 +7,7 @@ from marshmallow import fields
 from marshmallow.validate import OneOf
 
 from api.collections import COLLECTIONS, Collection
+from api.paging import keyset_sql
 
 # A token ending in * (after at least one other character) is a prefix query; everything else is literal.
 PREFIX_TOKEN = re.compile(r"^(.*[^*])\*+$", re.DOTALL)
@@ -92,8 +93,15 @@ def has_many_matches(db: sqlite_utils.Database, collection: Collection, q: str) 
     return db.execute(sql, [match_expression(q), MANY_MATCHES]).fetchone()[0] >= MANY_MATCHES
 
 
-def search_all(db: sqlite_utils.Database, q: str, names: list[str], limit: int) -> list[dict]:
-    """The best hits across collections by bm25, each with its collection, label and a snippet."""
+# Hits in rank order; ties (repeated wording ranks the same) by collection, then id.
+SEARCH_ORDER = [("rank", False), ("collection", False), ("id", False)]
+
+
+def search_all(
+    db: sqlite_utils.Database, q: str, names: list[str], limit: int, after: list | None = None
+) -> list[dict]:
+    """The best hits across collections by bm25 after the cursor values, each with its collection,
+    label and a snippet."""
     expression = match_expression(q)
     if not expression:
         return []
@@ -108,5 +116,5 @@ def search_all(db: sqlite_utils.Database, q: str, names: list[str], limit: int) 
             f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
         )
         params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression])
-    sql = " UNION ALL ".join(selects) + " ORDER BY rank, collection, id LIMIT ?"
+    sql, params = keyset_sql(f"({' UNION ALL '.join(selects)})", [], params, SEARCH_ORDER, after)
     return list(db.query(sql, [*params, limit]))

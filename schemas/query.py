@@ -157,16 +157,21 @@ def search_text(**kwargs) -> fields.Str:
     return fields.Str(validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), has_words], **kwargs)
 
 
+def Cursor() -> fields.Str:
+    """Where a page starts: a cursor this API issued, copied from the last page's links.next."""
+    return fields.Str(
+        validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
+        metadata={"description": "Opaque; copy it from links.next."},
+    )
+
+
 class PageQuerySchema(Schema):
     limit = fields.Int(
         load_default=50,
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata={"description": f"Records per page, 1 to {MAX_PAGE_SIZE}."},
     )
-    cursor = fields.Str(
-        validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
-        metadata={"description": "Opaque; copy it from links.next."},
-    )
+    cursor = Cursor()
 
 
 def format_field(description: str) -> fields.Str:
@@ -311,8 +316,9 @@ class SearchQuerySchema(Schema):
     limit = fields.Int(
         load_default=20,
         validate=validate.Range(min=1, max=MAX_SEARCH_HITS),
-        metadata={"description": f"Best hits to return, 1 to {MAX_SEARCH_HITS}."},
+        metadata={"description": f"Hits per page, best first, 1 to {MAX_SEARCH_HITS}."},
     )
+    cursor = Cursor()
 
 
 class TimelineQuerySchema(PageQuerySchema):

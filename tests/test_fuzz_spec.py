@@ -63,8 +63,9 @@ def fuzz_report():
 
 
 def real_cursor(case) -> str | None:
-    """A cursor this API issued for the case's sort, from a one-record page; None if nothing follows."""
-    params = {"limit": 1, **({"sort": case.query["sort"]} if "sort" in case.query else {})}
+    """A cursor this API issued for the case's sort (or search), from a one-record page; None if
+    nothing follows."""
+    params = {"limit": 1, **{k: case.query[k] for k in ("sort", "q", "collections") if k in case.query}}
     next_url = app.test_client().get(case.path, query_string=params).get_json()["links"]["next"]
     return parse_qs(urlsplit(next_url).query)["cursor"][0] if next_url else None
 

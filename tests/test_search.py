@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.collections import COLLECTIONS
+from api.paging import encode_cursor
 from api.rows import row_etag
 from tests.conftest import assert_problem
 
@@ -26,6 +27,39 @@ def test_search_spans_collections_best_hits_first(client):
     assert {"warrants", "officials", "events"} <= {h["collection"] for h in hits}
     ranks = [h["rank"] for h in hits]
     assert ranks == sorted(ranks)
+
+
+def test_search_pages_through_every_hit_in_rank_order(client):
+    everything = client.get("/v1/search?q=court&limit=100").get_json()
+    assert everything["links"]["next"] is None
+    assert len(everything["data"]) > 5
+    hits, url = [], "/v1/search?q=court&limit=2"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.get_json()
+        hits.extend(body["data"])
+        url = body["links"]["next"]
+        assert (response.headers.get("Link") is not None) == (url is not None)
+    assert hits == everything["data"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        encode_cursor("search", [-1.5, "statements"]),
+        encode_cursor("search", [-1.5, "statements", True]),
+        encode_cursor("timeline", [-1.5, "statements", "x"]),
+        # json.dumps writes the non-finite floats as NaN and Infinity, which json.loads reads back.
+        encode_cursor("search", [float("nan"), "statements", "x"]),
+        encode_cursor("search", [float("inf"), "statements", "x"]),
+    ],
+    ids=["garbage", "short", "bool", "another kind", "nan", "infinity"],
+)
+def test_search_cursor_not_issued_by_search_is_400(client, cursor):
+    body = assert_problem(client.get(f"/v1/search?q=court&cursor={cursor}"), 400)
+    assert "cursor" in body["errors"]
 
 
 def test_stemming_matches_other_forms_of_a_word(client):
