@@ -1,9 +1,17 @@
 """The real server process: JSON access logs on stderr, request ids, and a clean exit on SIGTERM."""
 
+import http.client
 import json
 import signal
+import socket
+import sqlite3
+import time
 import urllib.request
+from urllib.parse import urlsplit
 
+import pytest
+
+from seed.synth import add_synthetic_records
 from tests.server_process import running_server
 
 
@@ -27,3 +35,36 @@ def test_server_logs_json_lines_and_exits_0_on_sigterm(seed_db_path, tmp_path):
     }
     assert entry["duration_ms"] > 0
     assert "Shutting down" in log_path.read_text()
+
+
+def test_sigterm_lets_a_response_in_flight_finish_and_serves_nothing_new(seed_db_path, tmp_path):
+    db_path, log_path = tmp_path / "icc-events.db", tmp_path / "server.log"
+    db_path.write_bytes(seed_db_path.read_bytes())
+    add_synthetic_records(db_path, 5000, seed=3)  # an NDJSON dump of ~6 MB: more than the socket buffers
+    statements = sqlite3.connect(db_path).execute("SELECT count(*) FROM statements").fetchone()[0]
+    with running_server(db_path, log_path) as (base_url, process):
+        host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
+        client = socket.socket()
+        # A small receive window: the server blocks mid-response until the client reads on.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect((host, port))
+        connection = http.client.HTTPConnection(host, port)
+        connection.sock = client
+        connection.request("GET", "/v1/statements?format=ndjson", headers={"X-Request-ID": "in-flight"})
+        response = connection.getresponse()
+        assert response.status == 200
+        body = response.read(1000)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert process.poll() is None, "the server exited with a response still being sent"
+        # A new request is not served while the worker drains (it times out, or is reset at exit).
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"{base_url}/healthz", timeout=1)
+        body += response.read()
+        connection.close()
+        assert process.wait(timeout=15) == 0
+    lines = body.decode().splitlines()
+    assert len(lines) == statements
+    assert all(json.loads(line)["id"] for line in lines)
+    logged = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any(e.get("request_id") == "in-flight" and e["status"] == 200 for e in logged)
