@@ -1,20 +1,83 @@
 """Run the app on gunicorn, the production WSGI server, from inside the CLI."""
 
+import json
+import re
+
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.sync import SyncWorker
 
 from api import create_app
 from api.config import setting
+from api.errors import PROBLEM_MEDIA_TYPE
+from api.headers import DATA_POLICY, security_headers
 
 # Seconds a worker gets to finish its requests in flight after SIGTERM before it is killed.
 GRACEFUL_TIMEOUT = 10
 
-# gunicorn refuses (400/431) a request line, header or header count past these before the app runs;
+# gunicorn refuses (414/431) a request line, header or header count past these before the app runs;
 # the line allows the app's own query-string cap (4096 bytes, a 414 problem) plus the path.
 REQUEST_LIMITS = {
     "limit_request_line": 8190,
     "limit_request_field_size": 8190,
     "limit_request_fields": 100,
 }
+
+
+# What each refusal gunicorn makes before the app runs means to a client; never the request's bytes.
+SERVER_REFUSALS = {
+    400: "The request is not valid HTTP/1.1 (its request line, a header or its chunked body).",
+    403: "The request was refused before it reached the API.",
+    414: f"The request line is longer than {REQUEST_LIMITS['limit_request_line']} bytes.",
+    417: "The Expect header asks for something this server does not do.",
+    431: f"The request headers are too large, or more than {REQUEST_LIMITS['limit_request_fields']}.",
+    500: "An unexpected error; details are logged, never sent.",
+    501: "The request uses a transfer coding this server does not support.",
+}
+
+
+class ErrorCapture:
+    """Takes the place of the client socket while gunicorn writes its own (HTML) error page."""
+
+    def __init__(self):
+        self.data = b""
+
+    def gettimeout(self):
+        return 0.0
+
+    def setblocking(self, flag):
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class ProblemSyncWorker(SyncWorker):
+    """gunicorn's sync worker, with the requests it refuses itself answered in problem+json.
+
+    gunicorn decides the status (and logs the refusal); only the page it would write is replaced.
+    """
+
+    def handle_error(self, req, client, addr, exc):
+        capture = ErrorCapture()
+        super().handle_error(req, capture, addr, exc)
+        written = re.match(rb"HTTP/1\.1 (\d{3}) ([^\r\n]*)", capture.data)
+        status, reason = (int(written[1]), written[2].decode("latin-1")) if written else (500, "Error")
+        detail = SERVER_REFUSALS.get(status, "The server refused the request before it reached the API.")
+        body = json.dumps(
+            {"type": "about:blank", "title": reason, "status": status, "detail": detail, "instance": None}
+        ).encode()
+        headers = [
+            ("Connection", "close"),
+            ("Content-Type", PROBLEM_MEDIA_TYPE),
+            ("Content-Length", str(len(body))),
+            *security_headers(DATA_POLICY),
+        ]
+        head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 class GunicornServer(BaseApplication):
@@ -35,6 +98,7 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "worker_class": "api.server.ProblemSyncWorker",
         # The app writes its own JSON access log; gunicorn's text one would repeat every line.
         "accesslog": None,
         "loglevel": setting("LOG_LEVEL").lower(),

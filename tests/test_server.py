@@ -68,3 +68,36 @@ def test_sigterm_lets_a_response_in_flight_finish_and_serves_nothing_new(seed_db
     assert all(json.loads(line)["id"] for line in lines)
     logged = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     assert any(e.get("request_id") == "in-flight" and e["status"] == 200 for e in logged)
+
+
+def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict, bytes]:
+    """Send raw bytes, read until the server closes: (status, headers, body)."""
+    with socket.create_connection((urlsplit(base_url).hostname, urlsplit(base_url).port), timeout=5) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split(" ")[1]), headers, body
+
+
+def test_requests_gunicorn_refuses_get_a_problem_too(seed_db_path, tmp_path):
+    db_path, log_path = tmp_path / "icc-events.db", tmp_path / "server.log"
+    db_path.write_bytes(seed_db_path.read_bytes())
+    many_headers = b"".join(b"X-H%d: 1\r\n" % i for i in range(150))
+    cases = {
+        414: b"GET /v1/warrants?x=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        431: b"GET /v1/warrants HTTP/1.1\r\nHost: x\r\n" + many_headers + b"\r\n",
+        400: b"NOT HTTP AT ALL\r\n\r\n",
+    }
+    with running_server(db_path, log_path) as (base_url, _):
+        for expected, request in cases.items():
+            status, headers, body = raw_exchange(base_url, request)
+            assert status == expected
+            assert headers["Content-Type"] == "application/problem+json"
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            problem = json.loads(body)
+            assert problem["status"] == expected and problem["title"] and problem["detail"]
+            assert b"aaaa" not in body and b"X-H1" not in body  # nothing of the request is echoed
