@@ -26,11 +26,11 @@ def read_transaction(db_path: str | os.PathLike) -> Iterator[sqlite_utils.Databa
         db.conn.close()
 
 
-def read_records(db: sqlite_utils.Database) -> dict[str, list[dict]]:
-    """Every record of every collection, by id."""
+def read_records(db: sqlite_utils.Database, names=tuple(COLLECTIONS)) -> dict[str, list[dict]]:
+    """Every record of the named collections (all by default), by id."""
     return {
         name: [from_row(c, row) for row in db.query(f"SELECT * FROM [{c.table}] ORDER BY id")]
-        for name, c in COLLECTIONS.items()
+        for name, c in ((name, COLLECTIONS[name]) for name in names)
     }
 
 
@@ -91,10 +91,10 @@ def write_snapshot(db_path: str | os.PathLike, dest: str | os.PathLike) -> str:
 
 def write_ftm_file(db_path: str | os.PathLike, out: str) -> None:
     """FtM entities as NDJSON to the file out; - is standard output."""
-    from api.ftm import ftm_lines
+    from api.ftm import MAPPED, ftm_lines
 
     with read_transaction(db_path) as db, click.open_file(out, "w", encoding="utf-8") as stream:
-        stream.writelines(ftm_lines(read_records(db)))
+        stream.writelines(ftm_lines(read_records(db, MAPPED)))
 
 
 def write_csv_file(db_path: str | os.PathLike, out: str) -> None:

@@ -15,7 +15,7 @@ from marshmallow import Schema
 
 from api.bulk import data_version, read_records, read_transaction, write_snapshot
 from api.datapackage import write_csv_bundle
-from api.ftm import ftm_lines
+from api.ftm import MAPPED, ftm_lines
 from api.query_args import parse_query
 
 bp = Blueprint("downloads", __name__, url_prefix="/v1/export")
@@ -30,7 +30,7 @@ SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 @bp.get("/ftm")
 def export_ftm():
     """Every entity as FollowTheMoney JSON, one per line."""
-    version, records = read_unless_current(read_records)
+    version, records = read_unless_current(lambda db: read_records(db, MAPPED))
     if records is None:
         return not_modified(version)
     response = current_app.response_class(ftm_lines(records), mimetype=NDJSON)

@@ -42,6 +42,8 @@ MEASURE_LABELS = {
     "other": "Other measures",
 }
 FTM_ENTITY = FtmEntitySchema()
+# The collections the mapping reads; statements have no FtM schema, and are three in four records.
+MAPPED = ("sources", "organizations", "officials", "warrants", "sanctions", "events")
 WARRANT_CATEGORY = "Arrest warrant (Rome Statute, art. 58)"
 
 
