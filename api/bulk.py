@@ -26,7 +26,9 @@ def read_transaction(db_path: str | os.PathLike) -> Iterator[sqlite_utils.Databa
         db.conn.close()
 
 
-def read_records(db: sqlite_utils.Database, names=tuple(COLLECTIONS)) -> dict[str, list[dict]]:
+def read_records(
+    db: sqlite_utils.Database, names: tuple[str, ...] = tuple(COLLECTIONS)
+) -> dict[str, list[dict]]:
     """Every record of the named collections (all by default), by id."""
     return {
         name: [from_row(c, row) for row in db.query(f"SELECT * FROM [{c.table}] ORDER BY id")]
