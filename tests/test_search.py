@@ -9,6 +9,7 @@ from api.collections import COLLECTIONS
 from api.paging import encode_cursor
 from api.rows import row_etag
 from tests.conftest import assert_problem
+from tests.test_records import fetch_all
 
 
 def test_search_finds_what_was_said_about_pressure_with_highlighted_snippets(client):
@@ -33,15 +34,7 @@ def test_search_pages_through_every_hit_in_rank_order(client):
     everything = client.get("/v1/search?q=court&limit=100").get_json()
     assert everything["links"]["next"] is None
     assert len(everything["data"]) > 5
-    hits, url = [], "/v1/search?q=court&limit=2"
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200
-        body = response.get_json()
-        hits.extend(body["data"])
-        url = body["links"]["next"]
-        assert (response.headers.get("Link") is not None) == (url is not None)
-    assert hits == everything["data"]
+    assert fetch_all(client, "/v1/search?q=court&limit=2") == everything["data"]
 
 
 @pytest.mark.parametrize(
