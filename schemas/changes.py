@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from api.changes import ACTIONS
 from api.collections import COLLECTIONS
-from schemas.query import CURSOR_PATTERN, MAX_PAGE_SIZE, MAX_PARAM_LENGTH
+from schemas.query import MAX_PAGE_SIZE, Cursor
 
 DEFAULT_CHANGES_PAGE = 100
 
@@ -12,12 +12,7 @@ DEFAULT_CHANGES_PAGE = 100
 class ChangesQuerySchema(Schema):
     """since: the cursor of the last page read (none: from the beginning); limit: entries per page."""
 
-    since = fields.Str(
-        validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
-        metadata={
-            "description": "The `cursor` of the last page you read; leave out to start at the beginning."
-        },
-    )
+    since = Cursor("The `cursor` of the last page you read; leave out to start at the beginning.")
     limit = fields.Int(
         load_default=DEFAULT_CHANGES_PAGE,
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),

@@ -157,11 +157,11 @@ def search_text(**kwargs) -> fields.Str:
     return fields.Str(validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), has_words], **kwargs)
 
 
-def Cursor() -> fields.Str:
-    """Where a page starts: a cursor this API issued, copied from the last page's links.next."""
+def Cursor(description: str = "Opaque; copy it from links.next.") -> fields.Str:
+    """Where a page starts: a cursor this API issued, copied from the last page it read."""
     return fields.Str(
         validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
-        metadata={"description": "Opaque; copy it from links.next."},
+        metadata={"description": description},
     )
 
 
