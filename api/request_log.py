@@ -2,9 +2,9 @@
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 
 import orjson
 from flask import Flask, g, has_request_context, request
@@ -16,10 +16,11 @@ ACCESS_LOGGER = "icc_events.access"
 
 
 def request_id_from(header: str | None) -> str:
-    """The client's X-Request-ID when it is well formed, else a new random one."""
+    """The client's X-Request-ID when it is well formed, else a new random one (128 bits, in hex)."""
     if header and REQUEST_ID_PATTERN.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    # token_hex, not uuid4().hex: the same 32 hex digits of os.urandom, without building a UUID (2 us).
+    return secrets.token_hex(16)
 
 
 class JSONLineFormatter(logging.Formatter):

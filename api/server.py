@@ -2,9 +2,11 @@
 
 import json
 import re
+import select
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker
 
 from api import create_app
@@ -52,11 +54,36 @@ class ErrorCapture:
         self.data += data
 
 
-class ProblemSyncWorker(SyncWorker):
-    """gunicorn's sync worker, with the requests it refuses itself answered in problem+json.
+def client_is_done(client, req) -> bool:
+    """Whether the client has sent all it will: its whole body was read and nothing more is waiting.
 
-    gunicorn decides the status (and logs the refusal); only the page it would write is replaced.
+    nginx's lingering_close heuristic: only then can the socket be closed at once without the kernel
+    answering late bytes with a reset that could cut the response short (RFC 9112 section 9.6).
     """
+    reader = req.body.reader
+    if not (isinstance(reader, LengthReader) and reader.length == 0):
+        return False
+    waiting = select.poll()
+    waiting.register(client, select.POLLIN)
+    return not waiting.poll(0)
+
+
+class ApiSyncWorker(SyncWorker):
+    """gunicorn's sync worker, with two changes.
+
+    - A request it refuses itself is answered in problem+json: gunicorn decides the status (and logs
+      the refusal); only the page it would write is replaced.
+    - It closes the connection as soon as the response is sent when the client is done
+      (client_is_done). gunicorn's own close lingers until the client closes its side too: a round
+      trip during which the worker serves no one, a fifth of a 304's time on loopback and far more
+      across a network. When the client may still be sending, gunicorn lingers as before.
+    """
+
+    def handle_request(self, listener, req, client, addr):
+        super().handle_request(listener, req, client, addr)
+        if client_is_done(client, req):
+            # handle() then calls util.close_graceful, which returns at once on a closed socket.
+            client.close()
 
     def handle_error(self, req, client, addr, exc):
         capture = ErrorCapture()
@@ -98,7 +125,7 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "api.server.ProblemSyncWorker",
+        "worker_class": "api.server.ApiSyncWorker",
         # The app writes its own JSON access log; gunicorn's text one would repeat every line.
         "accesslog": None,
         "loglevel": setting("LOG_LEVEL").lower(),

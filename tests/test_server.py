@@ -101,3 +101,51 @@ def test_requests_gunicorn_refuses_get_a_problem_too(seed_db_path, tmp_path):
             problem = json.loads(body)
             assert problem["status"] == expected and problem["title"] and problem["detail"]
             assert b"aaaa" not in body and b"X-H1" not in body  # nothing of the request is echoed
+
+
+@pytest.fixture(scope="module")
+def live_server(seed_db_path, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("live")
+    db_path = directory / "icc-events.db"
+    db_path.write_bytes(seed_db_path.read_bytes())
+    with running_server(db_path, directory / "server.log") as (base_url, _):
+        yield urlsplit(base_url).hostname, urlsplit(base_url).port
+
+
+def read_until_closed(s: socket.socket) -> bytes:
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    return data
+
+
+def test_a_client_that_sent_its_whole_request_is_let_go_once_answered(live_server):
+    with socket.create_connection(live_server, timeout=5) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = read_until_closed(s)
+        assert response.startswith(b"HTTP/1.1 200 ")
+        # The server's end is closed, not half-closed and waiting for ours: late bytes are reset.
+        s.sendall(b"late")
+        time.sleep(0.2)
+        with pytest.raises((ConnectionResetError, BrokenPipeError)):
+            s.sendall(b"late")
+            s.recv(1)
+
+
+def test_a_client_still_sending_its_body_gets_the_whole_answer_and_no_reset(live_server):
+    body = b'{"name": "' + b"x" * 20000 + b'"}'
+    head = b"POST /v1/officials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with socket.create_connection(live_server, timeout=5) as s:
+        s.sendall(head + body[:1000])
+        response = read_until_closed(s)  # answered (401) before the body is read, then half-closed
+        # The server lingers and reads the rest, rather than answering it with a reset.
+        s.sendall(body[1000:10000])
+        time.sleep(0.2)
+        s.sendall(body[10000:])
+        assert s.recv(1) == b""
+    status_line, _, rest = response.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 401 UNAUTHORIZED"
+    headers, _, problem = rest.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/problem+json" in headers
+    assert json.loads(problem)["status"] == 401
