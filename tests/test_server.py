@@ -1,4 +1,4 @@
-"""The real server process: JSON access logs on stderr, request ids, and a clean exit on SIGTERM."""
+"""The real server process: JSON access logs, request ids, how connections end, exit on SIGTERM."""
 
 import http.client
 import json
