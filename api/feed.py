@@ -6,7 +6,7 @@ from api.changes import list_changes
 from api.collections import COLLECTIONS, Collection
 from api.db import feed_id, get_db
 from api.errors import APIProblem
-from api.links import self_url
+from api.links import link_next, self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import bad_query, parse_query
 from schemas.changes import ChangesQuerySchema
@@ -50,10 +50,7 @@ def feed_page(collection: str | None = None, record_id: str | None = None):
         params = {**request.view_args, **request.args.to_dict(), "since": cursor}
         next_url = url_for(request.endpoint, _external=True, **params)
     body = {"data": entries, "cursor": cursor, "links": {"self": self_url(), "next": next_url}}
-    response = current_app.json.response(body)
-    if next_url:
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return response, entries
+    return link_next(current_app.json.response(body), next_url), entries
 
 
 @bp.get("/changes")

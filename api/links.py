@@ -70,3 +70,10 @@ def with_links(collection: Collection, record: dict) -> dict:
 def self_url() -> str:
     """The request's own URL as a URI: non-ASCII query text percent-encoded, as links require."""
     return iri_to_uri(request.url)
+
+
+def link_next(response, next_url: str | None):
+    """The response, with an RFC 8288 Link header to the next page when there is one."""
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response

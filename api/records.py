@@ -10,7 +10,7 @@ from api.exports import export, reject_json_only_arguments
 from api.facets import facet_counts
 from api.filters import conditions
 from api.formats import content_type, negotiate, text_lines
-from api.links import self_url
+from api.links import link_next, self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
 from api.search import has_many_matches
@@ -81,9 +81,7 @@ def list_view(collection: Collection):
             if "facet" in args:
                 body["facets"] = facets
             response = current_app.json.response(body)
-        if next_url:
-            response.headers["Link"] = f'<{next_url}>; rel="next"'
-        return cache_headers(response, etag, modified)
+        return cache_headers(link_next(response, next_url), etag, modified)
 
     view.__name__ = f"list_{collection.name}"
     view.__doc__ = f"List {collection.name}, keyset-paged."

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request, url_for
 from api.caching import cache_headers, is_fresh, not_modified, representation_etag
 from api.collections import COLLECTIONS
 from api.db import get_db
-from api.links import record_url, self_url
+from api.links import link_next, record_url, self_url
 from api.paging import decode_cursor, encode_cursor
 from api.query_args import parse_query
 from api.search import SEARCH_ORDER, search_all
@@ -38,7 +38,4 @@ def search():
     if is_fresh(etag, None):
         return not_modified(etag, None)
     body = {"data": hit_schema.dump(hits, many=True), "links": {"self": self_url(), "next": next_url}}
-    response = current_app.json.response(body)
-    if next_url:
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return cache_headers(response, etag, None)
+    return cache_headers(link_next(current_app.json.response(body), next_url), etag, None)

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request, url_for
 from api.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
 from api.collections import COLLECTIONS
 from api.db import get_db
-from api.links import record_url, self_url
+from api.links import link_next, record_url, self_url
 from api.paging import decode_cursor, encode_cursor, keyset_sql
 from api.query_args import parse_query
 from api.rows import PARTIAL_DATE_PARTS
@@ -76,9 +76,7 @@ def timeline():
         return not_modified(etag, modified)
     entries = [entry(row) for row in rows]
     response = current_app.json.response({"data": entries, "links": {"self": self_url(), "next": next_url}})
-    if next_url:
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return cache_headers(response, etag, modified)
+    return cache_headers(link_next(response, next_url), etag, modified)
 
 
 def entry(row: dict) -> dict:
