@@ -15,12 +15,13 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import APIProblem
+from api.formats import format_for_accept
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # A read is expensive when it searches or exports whole collections; add new such requests here.
 EXPENSIVE_QUERY_PARAMETERS = ("q", "format")
-EXPENSIVE_MEDIA_TYPES = ("text/csv", "application/x-ndjson")
+EXPENSIVE_FORMATS = ("csv", "ndjson")
 EXPENSIVE_PATH_PREFIXES = ("/v1/export/",)
 
 
@@ -30,9 +31,7 @@ def is_expensive_read() -> bool:
         return True
     if any(name in request.args for name in EXPENSIVE_QUERY_PARAMETERS):
         return True
-    return request.accept_mimetypes.best_match(["application/json", *EXPENSIVE_MEDIA_TYPES]) in (
-        EXPENSIVE_MEDIA_TYPES
-    )
+    return format_for_accept(request.headers.get("Accept")) in EXPENSIVE_FORMATS
 
 
 def limit_for_request() -> tuple[str, str] | None:

@@ -14,19 +14,17 @@ own 304 (tests/test_revalidation.py compares them):
 Anything else, and any error, goes on to Flask untouched, which answers it in full.
 """
 
-import functools
 import re
 import threading
 import time
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
+from werkzeug.http import parse_etags, unquote_etag
 
 from api.caching import cache_control, etag_matches
 from api.collections import COLLECTIONS
 from api.db import thread_connection
-from api.formats import accepted_format
+from api.formats import format_for_accept
 from api.headers import DATA_POLICY, security_headers
 from api.request_log import REQUEST_ID_HEADER, log_request, request_id_from
 
@@ -36,13 +34,6 @@ TABLES = {name: collection.table for name, collection in COLLECTIONS.items()}
 # Parameters that make a list an expensive read (api/ratelimit.py): Flask counts those.
 COUNTED_PARAMETERS = {"q", "format"}
 KNOWN_PAGES = 4096  # per thread; the oldest is forgotten first
-
-
-# Clients send one of a few Accept headers again and again; parsing `*/*` took 11 us, a third of a 304.
-@functools.lru_cache(maxsize=256)
-def accepts_json(accept: str | None) -> bool:
-    """Whether content negotiation (api.formats.negotiate) would answer this Accept header in JSON."""
-    return accepted_format(parse_accept_header(accept, MIMEAccept)) == "json"
 
 
 def names_tag(if_none_match: str, etag: str) -> bool:
@@ -88,7 +79,7 @@ class Revalidation:
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return None, None
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if not if_none_match or "HTTP_ORIGIN" in environ or not accepts_json(environ.get("HTTP_ACCEPT")):
+        if not if_none_match or "HTTP_ORIGIN" in environ or format_for_accept(environ.get("HTTP_ACCEPT")) != "json":
             return None, None
         path = environ.get("PATH_INFO", "")
         if (match := ITEM_PATH.fullmatch(path)) and match.group(1) in TABLES:
