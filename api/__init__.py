@@ -12,8 +12,10 @@ __version__ = "0.1.0"
 def create_app(config: dict | None = None) -> Flask:
     """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
     from api.json_provider import ORJSONProvider
+    from api.links import Request
 
     app = Flask(__name__)
+    app.request_class = Request
     app.json = ORJSONProvider(app)
     app.config.from_mapping(settings.DEFAULTS)
     app.config.update(settings.settings_from_environment())

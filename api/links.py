@@ -1,9 +1,13 @@
 """URLs of records and of the records they refer to, so clients can follow them."""
 
+import functools
 from urllib.parse import quote, urlencode
 
+import flask
 from flask import request
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.urls import iri_to_uri
+from werkzeug.utils import cached_property
 
 from api.collections import Collection
 
@@ -12,6 +16,22 @@ from api.collections import Collection
 # pages blueprint's routes; tests compare these URLs with url_for's.
 # The characters werkzeug leaves unquoted in a path segment, so both give the same URL.
 SEGMENT_SAFE = "!$&'()*+,:;=@"
+
+
+@functools.lru_cache(maxsize=64)
+def root_url_of(scheme: str, host: str, root_path: str) -> str:
+    return get_current_url(scheme, host, root_path)
+
+
+class Request(flask.Request):
+    """Flask's request, with werkzeug's root URL made once per scheme, host and root path.
+
+    werkzeug quotes and IRI-decodes it again for every request: a tenth of a warm item's time.
+    """
+
+    @cached_property
+    def root_url(self) -> str:
+        return root_url_of(self.scheme, self.host, self.root_path)
 
 
 def segment(value: str) -> str:

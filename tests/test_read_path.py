@@ -5,7 +5,8 @@ import os
 import sqlite3
 
 import pytest
-from flask import url_for
+from flask import request, url_for
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from api.collections import COLLECTIONS
 from api.db import get_db
@@ -31,6 +32,13 @@ def test_formatted_links_equal_url_for(app, base_url, collection):
         )
         source = url_for("pages.source_page", source_id="a-source", _external=True)
         assert record["citations"][0]["url"] == f"{source}#char=3,9"
+
+
+def test_root_url_is_werkzeugs_for_each_host_and_root_in_turn(app):
+    urls = ["http://localhost", "https://api.example.org:8443/icc", "http://[::1]:8080/caf%C3%A9/a%20b"]
+    for base_url in urls + urls[::-1]:
+        with app.test_request_context("/v1/warrants", base_url=base_url):
+            assert request.root_url == WerkzeugRequest(request.environ).root_url
 
 
 def test_edited_record_is_served_as_edited_not_as_first_rendered(client, writer):
