@@ -2,7 +2,7 @@
 
 import json
 import re
-import select
+import socket
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -55,17 +55,22 @@ class ErrorCapture:
 
 
 def client_is_done(client, req) -> bool:
-    """Whether the client has sent all it will: its whole body was read and nothing more is waiting.
+    """Whether the client has sent all it will: its whole body was read, and nothing but, at most,
+    its own close waits on the socket.
 
     nginx's lingering_close heuristic: only then can the socket be closed at once without the kernel
     answering late bytes with a reset that could cut the response short (RFC 9112 section 9.6).
+    A client that closed as soon as it had the response (as `Connection: close` clients do) is done too.
     """
     reader = req.body.reader
     if not (isinstance(reader, LengthReader) and reader.length == 0):
         return False
-    waiting = select.poll()
-    waiting.register(client, select.POLLIN)
-    return not waiting.poll(0)
+    try:
+        return client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:  # nothing waiting
+        return True
+    except OSError:  # reset by the client: there is no response left to protect
+        return True
 
 
 class ApiSyncWorker(SyncWorker):

@@ -7,10 +7,13 @@ import socket
 import sqlite3
 import time
 import urllib.request
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from gunicorn.http.body import LengthReader
 
+from api.server import client_is_done
 from seed.synth import add_synthetic_records
 from tests.server_process import running_server
 
@@ -130,6 +133,31 @@ def test_a_client_that_sent_its_whole_request_is_let_go_once_answered(live_serve
         with pytest.raises((ConnectionResetError, BrokenPipeError)):
             s.sendall(b"late")
             s.recv(1)
+
+
+def request_with_body_left(length: int) -> SimpleNamespace:
+    return SimpleNamespace(body=SimpleNamespace(reader=LengthReader(None, length)))
+
+
+@pytest.mark.parametrize(
+    ("client_sends", "body_left", "done"),
+    [
+        (None, 0, True),  # nothing more waits on the socket
+        ("close", 0, True),  # the client closed as soon as it had its answer
+        (b"more", 0, False),  # late bytes: closing now would answer them with a reset
+        (None, 10, False),  # the body was not read to its end
+    ],
+)
+def test_a_client_is_done_only_when_nothing_but_its_close_is_left(client_sends, body_left, done):
+    server, client = socket.socketpair()
+    with server, client:
+        if client_sends == "close":
+            client.shutdown(socket.SHUT_WR)
+        elif client_sends:
+            client.sendall(client_sends)
+        assert client_is_done(server, request_with_body_left(body_left)) is done
+        if client_sends and client_sends != "close":
+            assert server.recv(16) == client_sends  # looked at, not consumed
 
 
 def test_a_client_still_sending_its_body_gets_the_whole_answer_and_no_reset(live_server):
