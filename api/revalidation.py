@@ -74,12 +74,33 @@ class Revalidation:
             return self.wsgi_app(environ, remembering(start_response, remember))
         return self.wsgi_app(environ, start_response)
 
+    def early_answer(self, environ) -> tuple[str, list] | None:
+        """The 304's status and headers, logged, when the client's tag is current; else None.
+
+        For a server that asks before it builds a whole WSGI environ and response (api.server):
+        environ needs only the request's method, path, query string, scheme and headers.
+        """
+        started = time.perf_counter()
+        try:
+            etag, _ = self.check(environ)
+        except Exception:  # noqa: BLE001 - the full path answers it, storage faults and all
+            return None
+        if etag is None:
+            return None
+        answer = []
+        self.not_modified(environ, lambda status, headers: answer.extend((status, headers)), etag, started)
+        return answer[0], answer[1]
+
     def check(self, environ):
         """(the current tag when the client has it, else None; a callback to learn a page's tag, or None)."""
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return None, None
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if not if_none_match or "HTTP_ORIGIN" in environ or format_for_accept(environ.get("HTTP_ACCEPT")) != "json":
+        if (
+            not if_none_match
+            or "HTTP_ORIGIN" in environ
+            or format_for_accept(environ.get("HTTP_ACCEPT")) != "json"
+        ):
             return None, None
         path = environ.get("PATH_INFO", "")
         if (match := ITEM_PATH.fullmatch(path)) and match.group(1) in TABLES:

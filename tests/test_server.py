@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from gunicorn.http.body import LengthReader
 
-from api.server import client_is_done
+from api.server import client_is_done, revalidation_environ
 from seed.synth import add_synthetic_records
 from tests.server_process import running_server
 
@@ -177,3 +177,82 @@ def test_a_client_still_sending_its_body_gets_the_whole_answer_and_no_reset(live
     headers, _, problem = rest.partition(b"\r\n\r\n")
     assert b"Content-Type: application/problem+json" in headers
     assert json.loads(problem)["status"] == 401
+
+
+def gunicorn_request(raw: bytes):
+    """A request as gunicorn parses it, and the WSGI environ it would build for it."""
+    from gunicorn.config import Config
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.http.wsgi import create
+
+    cfg, peer = Config(), ("127.0.0.1", 50000)
+    req = next(iter(RequestParser(cfg, iter([raw]), peer)))
+    sink = SimpleNamespace(send=lambda data: len(data), sendall=lambda data: None)
+    _, environ = create(req, sink, peer, "127.0.0.1:8000", cfg)
+    return req, peer, environ
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'GET /v1/warrants/warrant-benjamin-netanyahu HTTP/1.1\r\nHost: api.example\r\nIf-None-Match: "a"\r\n'
+        b"Accept: application/json\r\n",
+        b'HEAD /v1/statements?limit=5&kind=said HTTP/1.0\r\nIf-None-Match: W/"a", "b"\r\nAccept: */*\r\n'
+        b"Origin: https://news.example\r\nX-Request-ID: r-1\r\n",
+        b'GET /v1/officials/%C3%A9t%C3%A9 HTTP/1.1\r\nHost: h\r\nIf-None-Match: "a"\r\n',
+    ],
+)
+def test_the_workers_early_environ_is_what_gunicorn_would_give_the_app(head):
+    req, peer, environ = gunicorn_request(head + b"\r\n")
+    early = revalidation_environ(req, peer)
+    assert early is not None
+    assert early == {key: environ[key] for key in early}
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /v1/warrants HTTP/1.1\r\nHost: h\r\n",  # nothing to revalidate
+        b'POST /v1/warrants HTTP/1.1\r\nIf-None-Match: "a"\r\nContent-Length: 0\r\n',
+        b'GET /v1/warrants HTTP/1.1\r\nIf-None-Match: "a"\r\nIf-None-Match: "b"\r\n',  # gunicorn joins them
+        b'GET /v1/warrants HTTP/1.1\r\nIf-None-Match: "a"\r\nContent-Length: 2\r\n\r\nab',
+    ],
+)
+def test_anything_but_a_plain_revalidation_is_left_to_the_app(head):
+    req, peer, _ = gunicorn_request(head if head.endswith(b"ab") else head + b"\r\n")
+    assert revalidation_environ(req, peer) is None
+
+
+def exchange(address, request: bytes) -> tuple[bytes, dict]:
+    with socket.create_connection(address, timeout=5) as s:
+        s.sendall(request)
+        response = read_until_closed(s)
+    head, _, body = response.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status.encode() + body, headers
+
+
+@pytest.mark.parametrize("path", ["/v1/warrants/warrant-benjamin-netanyahu", "/v1/statements?limit=5"])
+def test_a_304_the_worker_answers_itself_is_the_304_the_app_answers(live_server, path):
+    host = f"Host: {live_server[0]}:{live_server[1]}\r\n"
+    _, first = exchange(live_server, f"GET {path} HTTP/1.1\r\n{host}\r\n".encode())
+    tag = first["ETag"]
+    request = f"GET {path} HTTP/1.1\r\n{host}X-Request-ID: same\r\nIf-None-Match: {tag}\r\n"
+    early = exchange(live_server, f"{request}\r\n".encode())
+    # The same tag twice: gunicorn joins the two headers, so the worker leaves this one to the app.
+    through_app = exchange(live_server, f"{request}If-None-Match: {tag}\r\n\r\n".encode())
+    assert early[0] == through_app[0] == b"HTTP/1.1 304 NOT MODIFIED"
+    assert early[1].pop("Date") and through_app[1].pop("Date")
+    assert early[1] == through_app[1]
+    assert early[1]["ETag"] == tag and early[1]["X-Request-ID"] == "same"
+
+
+def test_a_stale_tag_still_gets_the_whole_record_from_the_worker(live_server):
+    path = "/v1/warrants/warrant-benjamin-netanyahu"
+    status_and_body, headers = exchange(
+        live_server, f'GET {path} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "stale"\r\n\r\n'.encode()
+    )
+    assert status_and_body.startswith(b"HTTP/1.1 200 OK")
+    assert json.loads(status_and_body.split(b"OK", 1)[1])["id"] == "warrant-benjamin-netanyahu"
+    assert headers["ETag"] != '"stale"'
