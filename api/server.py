@@ -103,7 +103,7 @@ def revalidation_environ(req, addr) -> dict | None:
 
 
 class ApiSyncWorker(SyncWorker):
-    """gunicorn's sync worker, with two changes.
+    """gunicorn's sync worker, with three changes.
 
     - A request it refuses itself is answered in problem+json: gunicorn decides the status (and logs
       the refusal); only the page it would write is replaced.
