@@ -64,10 +64,7 @@ class Revalidation:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        try:
-            etag, remember = self.check(environ)
-        except Exception:  # noqa: BLE001 - Flask answers it, storage faults and all
-            etag, remember = None, None
+        etag, remember = self.checked(environ)
         if etag is not None:
             return self.not_modified(environ, start_response, etag, started)
         if remember is not None:
@@ -81,15 +78,19 @@ class Revalidation:
         environ needs only the request's method, path, query string, scheme and headers.
         """
         started = time.perf_counter()
-        try:
-            etag, _ = self.check(environ)
-        except Exception:  # noqa: BLE001 - the full path answers it, storage faults and all
-            return None
+        etag, _ = self.checked(environ)
         if etag is None:
             return None
         answer = []
         self.not_modified(environ, lambda status, headers: answer.extend((status, headers)), etag, started)
         return answer[0], answer[1]
+
+    def checked(self, environ):
+        """check(), where any fault leaves the answer to Flask: (None, None)."""
+        try:
+            return self.check(environ)
+        except Exception:  # noqa: BLE001 - Flask answers it, storage faults and all
+            return None, None
 
     def check(self, environ):
         """(the current tag when the client has it, else None; a callback to learn a page's tag, or None)."""

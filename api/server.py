@@ -82,9 +82,10 @@ def revalidation_environ(req, addr) -> dict | None:
     differently (a repeated header, which it joins; a SCRIPT_NAME; a body; Expect: 100-continue).
     """
     names = [name for name, _ in req.headers]
-    if req.method not in ("GET", "HEAD") or "IF-NONE-MATCH" not in names or len(set(names)) != len(names):
+    unique = set(names)
+    if req.method not in ("GET", "HEAD") or "IF-NONE-MATCH" not in unique or len(unique) != len(names):
         return None
-    if {"SCRIPT_NAME", "CONTENT-LENGTH", "TRANSFER-ENCODING"} & set(names) or os.environ.get("SCRIPT_NAME"):
+    if {"SCRIPT_NAME", "CONTENT-LENGTH", "TRANSFER-ENCODING"} & unique or os.environ.get("SCRIPT_NAME"):
         return None
     if getattr(req, "_expected_100_continue", False):
         return None

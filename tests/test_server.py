@@ -11,7 +11,10 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from gunicorn.config import Config
 from gunicorn.http.body import LengthReader
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.wsgi import create
 
 from api.server import client_is_done, revalidation_environ
 from seed.synth import add_synthetic_records
@@ -181,10 +184,6 @@ def test_a_client_still_sending_its_body_gets_the_whole_answer_and_no_reset(live
 
 def gunicorn_request(raw: bytes):
     """A request as gunicorn parses it, and the WSGI environ it would build for it."""
-    from gunicorn.config import Config
-    from gunicorn.http.parser import RequestParser
-    from gunicorn.http.wsgi import create
-
     cfg, peer = Config(), ("127.0.0.1", 50000)
     req = next(iter(RequestParser(cfg, iter([raw]), peer)))
     sink = SimpleNamespace(send=lambda data: len(data), sendall=lambda data: None)
