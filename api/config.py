@@ -13,9 +13,9 @@ DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
-    # Seconds a sync worker may spend on one response before gunicorn kills it. Sync workers only
-    # report in between requests, so this bounds the longest export: 1M records as NDJSON take minutes.
-    "WORKER_TIMEOUT": 600,
+    # Seconds a client has to send its request headers; also how long a kept-alive connection may
+    # sit idle before the server closes it.
+    "HEADER_READ_TIMEOUT": 10,
     # Origins allowed to read cross-origin; "*" means any.
     "CORS_ORIGINS": "*",
     # 0: caches must revalidate every time (cheap: a 304 when the ETag still matches).
@@ -84,7 +84,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_HOST": ("HOST", str),
     "ICC_EVENTS_PORT": ("PORT", int_between(1, 65535)),
     "ICC_EVENTS_WORKERS": ("WORKERS", int_between(1, 64)),
-    "ICC_EVENTS_WORKER_TIMEOUT": ("WORKER_TIMEOUT", int_between(10, 86400)),
+    "ICC_EVENTS_HEADER_READ_TIMEOUT": ("HEADER_READ_TIMEOUT", int_between(1, 60)),
     "ICC_EVENTS_CORS_ORIGINS": ("CORS_ORIGINS", str),
     "ICC_EVENTS_CACHE_MAX_AGE": ("CACHE_MAX_AGE", int),
     "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
