@@ -38,6 +38,9 @@ DEFAULTS = {
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_WRITES": "60 per minute",
     "RATE_LIMIT_EXPENSIVE_READS": "30 per minute",
+    # Where the counters live, as a `limits` storage URI; empty: a SQLite file beside the database,
+    # shared by every worker and process on this host. redis://host:6379 shares it between hosts.
+    "RATE_LIMIT_STORAGE": "",
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -93,6 +96,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
     "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
+    "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
 }
 
 
