@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         headers,
         meta,
         pages,
+        proxies,
         ratelimit,
         records,
         request_log,
@@ -74,4 +75,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
+    proxies.init_app(app)
     return app

@@ -1,5 +1,6 @@
 """Settings: defaults here, overridden by ICC_EVENTS_* environment variables, then by create_app(config)."""
 
+import ipaddress
 import os
 
 DEFAULTS = {
@@ -38,6 +39,11 @@ DEFAULTS = {
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_WRITES": "60 per minute",
     "RATE_LIMIT_EXPENSIVE_READS": "30 per minute",
+    # Where the counters live, as a `limits` storage URI; empty: a SQLite file beside the database,
+    # shared by every worker and process on this host. redis://host:6379 shares it between hosts.
+    "RATE_LIMIT_STORAGE": "",
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    "TRUSTED_PROXIES": (),
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -75,6 +81,17 @@ def int_between(low: int, high: int):
     return parse
 
 
+def parse_networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an IP address or CIDR network") from None
+    return networks
+
+
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
@@ -93,6 +110,8 @@ ENVIRONMENT = {
     "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
     "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
+    "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
+    "ICC_EVENTS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", parse_networks),
 }
 
 

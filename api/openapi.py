@@ -3,6 +3,8 @@
 `icc-events openapi` writes it to openapi.yaml; a test fails when the committed file differs.
 """
 
+import re
+
 import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -13,7 +15,7 @@ from api.config import DEFAULTS
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
 from api.openapi_pages import add_pages, add_request_id_header
-from api.ratelimit import documented_headers
+from api.ratelimit import budget_of, documented_response
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
@@ -26,8 +28,6 @@ PROBLEM_RESPONSES = {
     "406": "None of the formats the Accept header allows is offered (JSON, CSV, NDJSON).",
     "414": "The query string is longer than the server accepts "
     f"({DEFAULTS['MAX_QUERY_STRING_LENGTH']} bytes by default).",
-    "429": "Too many expensive requests (searches, exports, writes) from this client; "
-    "retry after `Retry-After` seconds.",
     "500": "An unexpected error; details are logged, never sent.",
     "503": "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
 }
@@ -48,13 +48,14 @@ def problem_response(description: str) -> dict:
 
 
 def problem_responses(*keys: str) -> dict:
-    """The documented problem responses by status; 429 and 503 with their Retry-After headers."""
+    """The documented problem responses by status; 503 with its Retry-After header.
+
+    429s are added by add_rate_limit_responses, to the operations the limiter counts.
+    """
     responses = {}
     for key in keys:
         response = problem_response(PROBLEM_RESPONSES[key])
-        if key == "429":
-            response["headers"] = documented_headers()
-        elif key == "503":
+        if key == "503":
             response["headers"] = {"Retry-After": RETRY_AFTER}
         responses[key] = response
     return responses
@@ -209,7 +210,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": NOT_MODIFIED,
-                    **problem_responses("400", "406", "414", "429", "500", "503"),
+                    **problem_responses("400", "406", "414", "500", "503"),
                 },
             }
         },
@@ -277,7 +278,7 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
                     },
                 },
                 "304": NOT_MODIFIED,
-                **problem_responses("400", "414", "429", "500", "503"),
+                **problem_responses("400", "414", "500", "503"),
             },
         }
     }
@@ -346,7 +347,7 @@ def build_spec(app: Flask) -> dict:
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
-    add_downloads(spec, problem_responses("400", "414", "429", "500", "503"))
+    add_downloads(spec, problem_responses("400", "414", "500", "503"))
     spec.path(
         path="/healthz",
         operations={
@@ -396,7 +397,20 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
-    return add_request_id_header(spec.to_dict())
+    return add_request_id_header(add_rate_limit_responses(spec.to_dict(), app))
+
+
+def add_rate_limit_responses(spec: dict, app: Flask) -> dict:
+    """A 429 on exactly the operations that spend a rate-limit budget, as api/ratelimit.py decides."""
+    routes = app.url_map.bind("localhost")
+    for path, operations in spec["paths"].items():
+        url = re.sub(r"\{[^}/]+\}", "x", path)
+        for method, operation in operations.items():
+            endpoint, _ = routes.match(url, method.upper())
+            if budget := budget_of(endpoint):
+                responses = {**operation["responses"], "429": documented_response(budget)}
+                operation["responses"] = dict(sorted(responses.items()))
+    return spec
 
 
 def render_spec(app: Flask) -> str:

@@ -4,13 +4,12 @@ from apispec import APISpec
 
 from api.collections import COLLECTIONS, Collection
 from api.editing import writable
-from api.ratelimit import documented_headers
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
-CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "429", "500", "503")
-EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "429", "500", "503")
-DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "429", "500", "503")
+CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "500", "503")
+EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "500", "503")
+DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "500", "503")
 STATUS_TEXT = {
     "400": "The body is not valid JSON, or a query parameter is bad; `errors` names each one.",
     "401": "No valid bearer token (unknown, revoked or malformed).",
@@ -27,7 +26,6 @@ STATUS_TEXT = {
     "its problem; citations must match their source, references must exist, and read-only fields "
     "(links, timestamps, citation urls, date bounds) must be left out.",
     "428": "This write needs an If-Match header with the ETag you last read.",
-    "429": "Too many writes from this client; retry after `Retry-After` seconds.",
     "500": "An unexpected error; details are logged, never sent.",
     "503": "Other writes held the database for the whole busy timeout; retry after `Retry-After` seconds.",
 }
@@ -36,7 +34,6 @@ HEADERS = {
     "401": {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", **STRING}},
     "403": {"WWW-Authenticate": {"description": "Bearer challenge naming the scope needed.", **STRING}},
     "412": {"ETag": {"description": "The record's current ETag.", **STRING}},
-    "429": documented_headers(),
     "503": {"Retry-After": {"description": "Seconds to wait before retrying.", **STRING}},
 }
 
