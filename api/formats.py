@@ -87,6 +87,7 @@ def negotiate(requested: str | None) -> str:
             406,
             f"Cannot answer in any type the Accept header allows; offered: {offered} "
             "(or ask with format=json, csv or ndjson).",
+            {"Vary": "Accept"},  # another Accept gets another answer: caches must keep them apart
             available=[content_type(name) for name in MEDIA_TYPES],
         )
     return fmt
