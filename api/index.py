@@ -1,6 +1,8 @@
 """Where clients start: GET /v1 lists what the API serves, and a path with a trailing slash
 redirects (308, method and body kept) to the same path without it."""
 
+import re
+
 from flask import Blueprint, current_app, redirect, request, url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
@@ -45,8 +47,9 @@ def index_links() -> dict[str, str]:
 
 
 def canonical_path(path: str) -> str | None:
-    """The path without trailing slashes when the app serves that one (by any method), else None."""
-    stripped = path.rstrip("/")
+    """The path without trailing (or repeated) slashes when the app serves that one, by any method."""
+    # Slashes merged first, so the Location never starts with // (another host, to a browser).
+    stripped = re.sub("/{2,}", "/", path).rstrip("/")
     if not stripped or stripped == path:
         return None
     adapter = current_app.url_map.bind_to_environ(request.environ)

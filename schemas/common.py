@@ -99,7 +99,7 @@ def value_at(data, path: tuple):
 
 def same_json(a, b) -> bool:
     """Equal as JSON: 1 and true, or 1 and 1.0, are different values here."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True) if b is not MISSING else False
+    return b is not MISSING and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def nest_error(errors: dict, path: tuple, message: str) -> None:

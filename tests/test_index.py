@@ -58,6 +58,7 @@ TRAILING_SLASHES = [
     ("DELETE", "/v1/organizations/icc/", "/v1/organizations/icc"),
     ("DELETE", "/healthz/", "/healthz"),  # a 405 there says which methods it takes
     ("GET", "/v1/warrants/%C3%A9t%C3%A9/", "/v1/warrants/%C3%A9t%C3%A9"),
+    ("GET", "/v1//warrants/", "/v1/warrants"),
 ]
 
 
@@ -67,6 +68,16 @@ def test_a_known_path_with_a_trailing_slash_is_a_308_to_the_canonical_one(client
     assert response.status_code == 308
     assert response.headers["Location"] == location
     assert response.get_data() == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "location"), [("//v1/", 308, "/v1"), ("//evil.example/", 404, None)]
+)
+def test_a_path_starting_with_two_slashes_never_redirects_to_another_host(client, path, status, location):
+    # The test client would read //host/ as a host; PATH_INFO is what a server passes on.
+    response = client.get("/", environ_overrides={"PATH_INFO": path})
+    assert response.status_code == status
+    assert response.headers.get("Location") == location  # //v1 would be the host v1 to a browser
 
 
 @pytest.mark.parametrize("path", ["/v1/", "/v1/warrants/?limit=1", "/v1/events/event-duterte-arrest/"])
@@ -98,11 +109,12 @@ def test_the_index_and_its_redirect_on_the_real_server(seed_db_path, tmp_path):
     with running_server(db_path, tmp_path / "server.log") as (base_url, _):
         address = urlsplit(base_url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
-        connection.request("GET", "/v1/?x=1")
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 308
-        assert response.headers["Location"] == "/v1?x=1"
+        for path, location in [("/v1/?x=1", "/v1?x=1"), ("//v1/", "/v1")]:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 308
+            assert response.headers["Location"] == location
         connection.request("GET", "/v1")
         response = connection.getresponse()
         assert response.status == 200
