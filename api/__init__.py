@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         feed,
         headers,
+        index,
         meta,
         pages,
         proxies,
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(meta.bp)
+    index.init_app(app)
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)

@@ -21,22 +21,59 @@ MEDIA_TYPES = {
     "ndjson": "application/x-ndjson",
 }
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8; header=present"
+# Each format as Accept is matched against it: its media type with every parameter it has. JSON and
+# NDJSON are UTF-8 by definition (RFC 8259), so `application/json; charset=utf-8` asks for them too.
+OFFERED = {
+    "json": "application/json; charset=utf-8",
+    "csv": CSV_CONTENT_TYPE,
+    "ndjson": "application/x-ndjson; charset=utf-8",
+}
 PARTIAL_DATE_PARTS = list(PartialDateSchema().fields)
+
+
+def media_type_parts(value: str) -> tuple[str, str, set[tuple[str, str]]]:
+    """(type, subtype, parameters) of a media type or range, lowercased, quoted values unquoted."""
+    essence, *parameters = value.lower().split(";")
+    kind, _, subtype = essence.strip().partition("/")
+    pairs = set()
+    for parameter in parameters:
+        name, _, parameter_value = parameter.strip().partition("=")
+        pairs.add((name.strip(), parameter_value.strip().strip('"')))
+    return kind, subtype, pairs
+
+
+class RepresentationAccept(MIMEAccept):
+    """werkzeug's Accept parsing, q weights and precedence, with RFC 9110 section 12.5.1 matching.
+
+    werkzeug matches a range only when its parameters equal the offer's exactly, so
+    `text/csv; charset=utf-8` misses `text/csv; charset=utf-8; header=present` and `text/csv` misses
+    both. Here a range matches a representation of its type whose parameters include the range's.
+    """
+
+    def _value_matches(self, value: str, item: str) -> bool:
+        if "/" not in item:
+            return False  # not a media range: it matches nothing
+        offered_type, offered_subtype, offered_parameters = media_type_parts(value)
+        kind, subtype, parameters = media_type_parts(item)
+        if kind == "*" and subtype != "*":
+            return False  # */csv is no media range
+        types_match = kind == "*" or (kind == offered_type and subtype in ("*", offered_subtype))
+        return types_match and parameters <= offered_parameters
 
 
 def accepted_format(accept: MIMEAccept) -> str | None:
     """The format an Accept header asks for: json when it is absent, None when nothing fits."""
     if not accept:
         return "json"
-    best = accept.best_match(list(MEDIA_TYPES.values()))
-    return next((name for name, media in MEDIA_TYPES.items() if media == best), None)
+    best = accept.best_match(list(OFFERED.values()))
+    return next((name for name, media in OFFERED.items() if media == best), None)
 
 
 # Clients send one of a few Accept headers again and again; parsing `*/*` and matching it took 11 us.
 @functools.lru_cache(maxsize=256)
 def format_for_accept(accept: str | None) -> str | None:
     """accepted_format of an Accept header's raw value (None when absent)."""
-    return accepted_format(parse_accept_header(accept, MIMEAccept))
+    return accepted_format(parse_accept_header(accept, RepresentationAccept))
 
 
 def negotiate(requested: str | None) -> str:
@@ -45,8 +82,14 @@ def negotiate(requested: str | None) -> str:
         return requested
     fmt = format_for_accept(request.headers.get("Accept"))
     if fmt is None:
-        offered = ", ".join(MEDIA_TYPES.values())
-        raise APIProblem(406, f"Cannot answer in any type the Accept header allows; offered: {offered}.")
+        offered = ", ".join(content_type(name) for name in MEDIA_TYPES)
+        raise APIProblem(
+            406,
+            f"Cannot answer in any type the Accept header allows; offered: {offered} "
+            "(or ask with format=json, csv or ndjson).",
+            {"Vary": "Accept"},  # another Accept gets another answer: caches must keep them apart
+            available=[content_type(name) for name in MEDIA_TYPES],
+        )
     return fmt
 
 

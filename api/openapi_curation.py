@@ -24,7 +24,7 @@ STATUS_TEXT = {
     "415": "The body is not of the media type this operation takes.",
     "422": "The record is not valid: `errors` maps each field path (e.g. `citations.0.quote`) to "
     "its problem; citations must match their source, references must exist, and read-only fields "
-    "(links, timestamps, citation urls, date bounds) must be left out.",
+    "(links, timestamps, citation urls, date bounds) must be left out or be what the server computes.",
     "428": "This write needs an If-Match header with the ETag you last read.",
     "500": "An unexpected error; details are logged, never sent.",
     "503": "Other writes held the database for the whole busy timeout; retry after `Retry-After` seconds.",
