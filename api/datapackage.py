@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import time
 import zipfile
 from typing import IO
 
@@ -107,11 +108,25 @@ def write_table_csv(db: sqlite_utils.Database, collection: Collection, out: IO[s
         writer.writerow("" if value is None else value for value in row)
 
 
+# A regular file, rw-r--r--: zipfile's default for a name alone is 0600, which unzips unreadable to others.
+FILE_MODE = 0o100644
+
+
+def bundle_entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry that unpacks as a regular file with mode 0644, on Unix and elsewhere."""
+    entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.create_system = 3  # Unix: unzip reads the mode bits only from entries made on Unix
+    entry.external_attr = FILE_MODE << 16
+    return entry
+
+
 def write_csv_bundle(db: sqlite_utils.Database, out: IO[bytes]) -> None:
     """The zip: datapackage.json first, then one CSV per collection."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr("datapackage.json", json.dumps(datapackage(), indent=2, ensure_ascii=False))
+        descriptor = json.dumps(datapackage(), indent=2, ensure_ascii=False)
+        bundle.writestr(bundle_entry("datapackage.json"), descriptor)
         for collection in COLLECTIONS.values():
-            with bundle.open(f"{collection.name}.csv", "w") as raw:
+            with bundle.open(bundle_entry(f"{collection.name}.csv"), "w") as raw:
                 with io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
                     write_table_csv(db, collection, text)

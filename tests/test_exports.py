@@ -5,7 +5,10 @@ import csv
 import io
 import json
 import re
+import shutil
 import sqlite3
+import stat
+import subprocess
 import zipfile
 
 import pytest
@@ -154,6 +157,30 @@ def bundle_dir(client, tmp_path):
         bundle.extractall(tmp_path / "bundle")
     assert names == ["datapackage.json", *(f"{name}.csv" for name in COLLECTIONS)]
     return tmp_path / "bundle"
+
+
+@pytest.fixture
+def bundle_path(client, tmp_path):
+    response = client.get("/v1/export/csv.zip", buffered=True)
+    assert response.status_code == 200
+    path = tmp_path / "icc-events-csv.zip"
+    path.write_bytes(response.get_data())
+    return path
+
+
+def test_every_bundle_entry_is_a_regular_file_readable_by_all(bundle_path):
+    with zipfile.ZipFile(bundle_path) as bundle:
+        modes = {info.filename: info.external_attr >> 16 for info in bundle.infolist()}
+    assert modes and set(modes.values()) == {stat.S_IFREG | 0o644}, {k: oct(v) for k, v in modes.items()}
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="no unzip binary")
+def test_unzip_unpacks_the_bundle_as_rw_r_r(bundle_path, tmp_path):
+    out = tmp_path / "unzipped"
+    subprocess.run(["unzip", "-q", str(bundle_path), "-d", str(out)], check=True)
+    modes = {path.name: stat.filemode(path.stat().st_mode) for path in out.iterdir()}
+    assert len(modes) == len(COLLECTIONS) + 1
+    assert set(modes.values()) == {"-rw-r--r--"}, modes
 
 
 def test_csv_bundle_is_a_valid_frictionless_data_package(bundle_dir):
