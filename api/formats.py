@@ -12,8 +12,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from api.collections import Collection
+from api.columns import csv_row, field_of, public_columns
 from api.errors import APIProblem
-from schemas.common import PartialDateSchema, is_partial_date
 
 MEDIA_TYPES = {
     "json": "application/json",
@@ -21,7 +21,6 @@ MEDIA_TYPES = {
     "ndjson": "application/x-ndjson",
 }
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8; header=present"
-PARTIAL_DATE_PARTS = list(PartialDateSchema().fields)
 
 
 def accepted_format(accept: MIMEAccept) -> str | None:
@@ -51,33 +50,9 @@ def negotiate(requested: str | None) -> str:
 
 
 def csv_columns(collection: Collection, wanted: list[str] | None) -> list[str]:
-    """The header row: the schema's fields in order, partial dates spread as field.part; no links."""
-    names = [n for n in collection.schema.fields if n != "links" and (not wanted or n in wanted or n == "id")]
-    columns = []
-    for name in names:
-        if is_partial_date(collection.schema.fields[name]):
-            columns.extend(f"{name}.{part}" for part in PARTIAL_DATE_PARTS)
-        else:
-            columns.append(name)
-    return columns
-
-
-def csv_value(value) -> str:
-    """Lists and objects as compact JSON, null as the empty string, everything else as text."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def csv_row(columns: list[str], record: dict) -> list[str]:
-    row = []
-    for column in columns:
-        name, _, part = column.partition(".")
-        value = record.get(name)
-        row.append(csv_value(value.get(part) if part and isinstance(value, dict) else value))
-    return row
+    """The header row: the collection's public columns, only the wanted fields' (and id) if any."""
+    columns = public_columns(collection)
+    return [c for c in columns if not wanted or field_of(c)[0] in wanted or c == "id"]
 
 
 def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
