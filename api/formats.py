@@ -8,12 +8,11 @@ import json
 from collections.abc import Iterable, Iterator
 
 from flask import request
-from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from api.collections import Collection
+from api.columns import csv_row, field_of, public_columns
 from api.errors import APIProblem
-from schemas.common import PartialDateSchema, is_partial_date
 
 MEDIA_TYPES = {
     "json": "application/json",
@@ -28,7 +27,6 @@ OFFERED = {
     "csv": CSV_CONTENT_TYPE,
     "ndjson": "application/x-ndjson; charset=utf-8",
 }
-PARTIAL_DATE_PARTS = list(PartialDateSchema().fields)
 
 
 def media_type_parts(value: str) -> tuple[str, str, set[tuple[str, str]]]:
@@ -42,38 +40,49 @@ def media_type_parts(value: str) -> tuple[str, str, set[tuple[str, str]]]:
     return kind, subtype, pairs
 
 
-class RepresentationAccept(MIMEAccept):
-    """werkzeug's Accept parsing, q weights and precedence, with RFC 9110 section 12.5.1 matching.
-
-    werkzeug matches a range only when its parameters equal the offer's exactly, so
-    `text/csv; charset=utf-8` misses `text/csv; charset=utf-8; header=present` and `text/csv` misses
-    both. Here a range matches a representation of its type whose parameters include the range's.
+def specificity(media_range: tuple, offered: tuple) -> int | None:
+    """How specific a media range is when it matches an offered type (RFC 9110 section 12.5.1), or
+    None when it does not: a range matches a type when its own parameters are among the type's.
     """
+    kind, subtype, parameters = media_range
+    offered_kind, offered_subtype, offered_parameters = offered
+    if kind == "*" and subtype != "*":
+        return None  # */csv is no media range
+    if not parameters <= offered_parameters:
+        return None
+    if kind == "*":
+        return len(parameters)
+    if kind != offered_kind or subtype not in ("*", offered_subtype):
+        return None
+    return (100 if subtype == "*" else 200) + len(parameters)
 
-    def _value_matches(self, value: str, item: str) -> bool:
-        if "/" not in item:
-            return False  # not a media range: it matches nothing
-        offered_type, offered_subtype, offered_parameters = media_type_parts(value)
-        kind, subtype, parameters = media_type_parts(item)
-        if kind == "*" and subtype != "*":
-            return False  # */csv is no media range
-        types_match = kind == "*" or (kind == offered_type and subtype in ("*", offered_subtype))
-        return types_match and parameters <= offered_parameters
 
+def accepted_format(accept: str) -> str | None:
+    """The format an Accept header asks for: json when it is empty, None when nothing fits.
 
-def accepted_format(accept: MIMEAccept) -> str | None:
-    """The format an Accept header asks for: json when it is absent, None when nothing fits."""
-    if not accept:
+    werkzeug parses the header (values and q weights); the matching is RFC 9110's, where werkzeug's
+    own best_match needs a range's parameters to equal the type's, so `text/csv; charset=utf-8`
+    would miss `text/csv; charset=utf-8; header=present`. Each offered type takes the weight of the
+    most specific range that matches it; the highest weight above 0 wins, ties in OFFERED's order.
+    """
+    ranges = [(media_type_parts(value), quality) for value, quality in parse_accept_header(accept)]
+    if not ranges:
         return "json"
-    best = accept.best_match(list(OFFERED.values()))
-    return next((name for name, media in OFFERED.items() if media == best), None)
+    best, best_quality = None, 0.0
+    for name, offered in OFFERED.items():
+        offered_parts = media_type_parts(offered)
+        matches = [(rank, q) for r, q in ranges if (rank := specificity(r, offered_parts)) is not None]
+        quality = max(matches)[1] if matches else 0.0
+        if quality > best_quality:
+            best, best_quality = name, quality
+    return best
 
 
 # Clients send one of a few Accept headers again and again; parsing `*/*` and matching it took 11 us.
 @functools.lru_cache(maxsize=256)
 def format_for_accept(accept: str | None) -> str | None:
-    """accepted_format of an Accept header's raw value (None when absent)."""
-    return accepted_format(parse_accept_header(accept, RepresentationAccept))
+    """accepted_format of an Accept header's raw value (json when absent)."""
+    return accepted_format(accept or "")
 
 
 def negotiate(requested: str | None) -> str:
@@ -94,33 +103,9 @@ def negotiate(requested: str | None) -> str:
 
 
 def csv_columns(collection: Collection, wanted: list[str] | None) -> list[str]:
-    """The header row: the schema's fields in order, partial dates spread as field.part; no links."""
-    names = [n for n in collection.schema.fields if n != "links" and (not wanted or n in wanted or n == "id")]
-    columns = []
-    for name in names:
-        if is_partial_date(collection.schema.fields[name]):
-            columns.extend(f"{name}.{part}" for part in PARTIAL_DATE_PARTS)
-        else:
-            columns.append(name)
-    return columns
-
-
-def csv_value(value) -> str:
-    """Lists and objects as compact JSON, null as the empty string, everything else as text."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def csv_row(columns: list[str], record: dict) -> list[str]:
-    row = []
-    for column in columns:
-        name, _, part = column.partition(".")
-        value = record.get(name)
-        row.append(csv_value(value.get(part) if part and isinstance(value, dict) else value))
-    return row
+    """The header row: the collection's public columns, only the wanted fields' (and id) if any."""
+    columns = public_columns(collection)
+    return [c for c in columns if not wanted or field_of(c)[0] in wanted or c == "id"]
 
 
 def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:

@@ -237,14 +237,14 @@ def test_openapi_lists_429_on_exactly_the_operations_that_can_return_it(db_path)
     assert documented == limited
 
 
-def raw_get(base_url: str, path: str) -> tuple[int, dict]:
+def raw_get(base_url: str, path: str) -> tuple[int, http.client.HTTPMessage]:
     """One request over a new connection (a new connection may go to either worker)."""
     connection = http.client.HTTPConnection(urlsplit(base_url).hostname, urlsplit(base_url).port, timeout=10)
     try:
         connection.request("GET", path, headers={"Connection": "close"})
         response = connection.getresponse()
         response.read()
-        return response.status, dict(response.headers)
+        return response.status, response.headers  # names compare case-insensitively
     finally:
         connection.close()
 
