@@ -171,6 +171,8 @@ def official_entities(official: dict, organizations: dict, wanted: set[str], sou
         person_id,
         official,
         name=official["name"],
+        alias=official["aliases"],
+        wikidataId=official["wikidata_id"],
         position=official["role"],
         country=country_code(official["country"]),
         nationality=country_code(official["nationality"]),
