@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         pages,
         proxies,
         ratelimit,
+        reconcile,
         records,
         request_log,
         search_views,
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(reconcile.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app
