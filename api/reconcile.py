@@ -156,7 +156,7 @@ def load_batch(raw: str) -> dict[str, dict]:
     try:
         queries = batch_schema.load({"queries": data})["queries"]
     except ValidationError as error:
-        errors = flatten_errors(error.messages)
+        errors = batch_errors(error.messages["queries"])
         raise APIProblem(
             400,
             "queries is not a valid batch: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
@@ -173,6 +173,19 @@ def load_batch(raw: str) -> dict[str, dict]:
             400, "queries names unknown properties: " + ", ".join(sorted(unknown)) + ".", errors=unknown
         )
     return queries
+
+
+def batch_errors(messages) -> dict[str, str]:
+    """Marshmallow's errors of the queries dict as queries.<key>.<field> paths (no key/value levels)."""
+    if not isinstance(messages, dict):
+        return {"queries": " ".join(messages)}
+    errors = {}
+    for key, entry in messages.items():
+        if "key" in entry:
+            errors.update(flatten_errors(entry["key"], f"queries.{key}.key"))
+        if "value" in entry:
+            errors.update(flatten_errors(entry["value"], f"queries.{key}"))
+    return errors
 
 
 def all_entities() -> list[dict]:
