@@ -102,6 +102,8 @@ def candidates(entities: list[dict], query: dict, default_limit: int) -> list[di
     types = query.get("type") or list(TYPES)
     allowed = [e for e in entities if e["type"] in types and satisfies(e, query.get("properties", []))]
     text = normalise(query.get("query") or "")
+    if not text and not query.get("properties"):
+        return []  # e.g. a query of combining marks only: nothing to compare
     if text:
         scored = [(score(text, e["names"]), e) for e in allowed]
         scored = [(s, e) for s, e in scored if s >= MIN_SCORE]

@@ -152,6 +152,10 @@ def test_properties_alone_list_every_record_having_them_without_a_match(client):
     assert [(r["id"], r["match"]) for r in results] == [("officials/nicolas-guillou", False)]
 
 
+def test_a_query_with_nothing_left_once_normalised_has_no_candidates(client):
+    assert results_of(client, {"query": "\u0301\u0301"}) == []
+
+
 def test_a_type_restricts_the_candidates_to_that_collection(client):
     results = results_of(client, {"query": "ICC", "type": "official"})
     assert all(r["id"].startswith("officials/") for r in results)
