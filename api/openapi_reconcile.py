@@ -5,6 +5,7 @@ from apispec import APISpec
 from api.matching import MIN_SCORE, PROPERTIES
 from schemas.reconcile import (
     MAX_BATCH,
+    MAX_CURSOR,
     CandidateSchema,
     QueryResultSchema,
     SuggestionSchema,
@@ -187,7 +188,7 @@ def add_reconciliation(spec: APISpec, problems: dict[str, dict]) -> None:
                         "name": "cursor",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer", "minimum": 0},
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CURSOR},
                     },
                 ],
             )

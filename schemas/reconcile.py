@@ -10,6 +10,7 @@ DEFAULT_LIMIT = 10
 MAX_CONSTRAINTS = 20
 MAX_VALUES = 20
 SUGGEST_PAGE = 10
+MAX_CURSOR = 10_000
 MAX_QUERY_KEY = 100
 TYPE_IDS = ["official", "organization"]
 
@@ -97,7 +98,7 @@ class QueryResultSchema(Schema):
 
 class SuggestArgsSchema(StrictSchema):
     prefix = Text(300, required=True)
-    cursor = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000))
+    cursor = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_CURSOR))
 
 
 class SuggestionSchema(Schema):
