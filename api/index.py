@@ -29,6 +29,10 @@ def collection_entries() -> list[dict]:
     ]
 
 
+# Routes that answer only with query parameters: the reconciliation manifest links to them.
+NEEDS_QUERY = {"reconcile.preview", "reconcile.suggest_entity"}
+
+
 def index_links() -> dict[str, str]:
     """self, each GET route under /v1 that takes no arguments and is not a collection, openapi, docs."""
     links = {"self": url_for("index.api_index", _external=True)}
@@ -39,6 +43,7 @@ def index_links() -> dict[str, str]:
             and not rule.arguments
             and "GET" in rule.methods
             and name not in COLLECTIONS
+            and rule.endpoint not in NEEDS_QUERY
         ):
             links[name] = url_for(rule.endpoint, _external=True)
     links["openapi"] = url_for("meta.openapi_yaml", _external=True)

@@ -326,3 +326,9 @@ def test_a_real_server_answers_openrefine_style_requests_with_cors(db_path, tmp_
         with urllib.request.urlopen(preflight) as response:
             assert response.headers["Access-Control-Allow-Origin"] == "*"
             assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_the_api_index_links_the_manifest_which_links_the_rest(client):
+    links = client.get("/v1").get_json()["links"]
+    assert links["reconcile"].endswith("/v1/reconcile")
+    assert not any(name.startswith("reconcile/") for name in links)
