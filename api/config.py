@@ -4,6 +4,8 @@ import os
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
+    # Where the big downloads are built, one file per version of their data; empty: <DATABASE>.downloads.
+    "DOWNLOADS_DIR": "",
     "MAX_PAGE_SIZE": 500,
     "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
@@ -78,6 +80,7 @@ def int_between(low: int, high: int):
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
+    "ICC_EVENTS_DOWNLOADS_DIR": ("DOWNLOADS_DIR", str),
     "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
     "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
     "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),
