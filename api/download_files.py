@@ -47,9 +47,9 @@ def open_download(
     wrote: normally `version`, another when the data changed since it was taken (a snapshot).
     """
     assert FAMILY.fullmatch(family) and VERSION.fullmatch(version), (family, version)
-    with contextlib.suppress(FileNotFoundError):
-        return file_path(directory, family, version).open("rb"), version
     try:
+        with contextlib.suppress(FileNotFoundError):
+            return file_path(directory, family, version).open("rb"), version
         return build(directory, family, version, write)
     except OSError as error:
         current_app.logger.warning("Cannot build the download %s in %s: %s", family, directory, error)
@@ -138,6 +138,8 @@ def file_response(
     response = current_app.response_class(
         wrap_file(request.environ, file), content_type=content_type, direct_passthrough=True
     )
+    # Closed with the response, even when flask-compress has put its own iterable in the file's place.
+    response.call_on_close(file.close)
     response.content_length = size
     response.set_etag(etag)
     # Without one from the data: when this file was made, which is after any change it holds.
