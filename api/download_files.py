@@ -58,6 +58,7 @@ def open_download(
 
 
 def build(directory: Path, family: str, version: str, write: Callable[[Path], str]) -> tuple[IO[bytes], str]:
+    """open_download when the file is missing: under the family's lock, write, publish, tidy up."""
     directory.mkdir(parents=True, exist_ok=True)
     with build_lock(directory, family):
         with contextlib.suppress(FileNotFoundError):  # another worker built it while we waited
@@ -71,11 +72,10 @@ def build(directory: Path, family: str, version: str, write: Callable[[Path], st
                 os.fsync(written.fileno())  # on disk before its name says it is complete
             final = file_path(directory, family, built)
             publish(temporary, final)
-            file = final.open("rb")
         finally:
             temporary.unlink(missing_ok=True)
-        remove_older_versions(directory, family)
-        return file, built
+        remove_older_versions(directory, family)  # never the newest: the one just published
+        return final.open("rb"), built
 
 
 def file_path(directory: Path, family: str, version: str) -> Path:

@@ -115,6 +115,7 @@ def test_a_whole_collection_file_is_byte_for_byte_the_stream(app, client, collec
     streamed = client.get(f"/v1/{collection}?format={fmt}&changed_since=1970-01-01T00:00:00Z")
     assert streamed.status_code == 200 and "Accept-Ranges" not in streamed.headers
     assert served == streamed.get_data()
+    assert client.get(f"/v1/{collection}?format={fmt}").content_type == streamed.content_type
     # Compressed on the fly as the stream was (flask-compress streams deflate, br or zstd, not gzip).
     compressed = FlaskClient(app).get(
         f"/v1/{collection}?format={fmt}", headers={"Accept-Encoding": "deflate"}, buffered=True
