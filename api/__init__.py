@@ -28,9 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from flask_compress import Compress
-
     from api import (
+        compression,
         cors,
         db,
         docs,
@@ -62,7 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     request_log.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    Compress(app)
+    compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)

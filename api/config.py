@@ -5,6 +5,8 @@ import os
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
+    # Where the big downloads are built, one file per version of their data; empty: <DATABASE>.downloads.
+    "DOWNLOADS_DIR": "",
     "MAX_PAGE_SIZE": 500,
     "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
@@ -95,6 +97,7 @@ def parse_networks(value: str) -> tuple[str, ...]:
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
+    "ICC_EVENTS_DOWNLOADS_DIR": ("DOWNLOADS_DIR", str),
     "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
     "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
     "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),

@@ -13,7 +13,7 @@ from flask import Flask
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
 from api.openapi_curation import add_curation
-from api.openapi_downloads import add_downloads
+from api.openapi_downloads import ACCEPT_RANGES, RANGE_PARAMETERS, add_downloads, range_responses
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
 from api.ratelimit import budget_of, documented_response
@@ -190,12 +190,14 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "description": "Keyset-paged: follow `links.next` (also in the `Link` header) "
                 "until it is null.",
                 "tags": [tag],
-                "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
+                "parameters": [{"in": "query", "schema": list_query_schema(collection)}, *RANGE_PARAMETERS],
                 "responses": {
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
-                        "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                        "or every matching record (CSV, NDJSON without limit; streamed). The whole "
+                        "collection (no filter, cursor or fields, default sort) is served from a file, "
+                        "byte ranges and all.",
+                        "headers": {**NEXT_LINK, **CACHE_HEADERS, **ACCEPT_RANGES},
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -211,6 +213,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": NOT_MODIFIED,
+                    **range_responses(CSV_MEDIA_TYPE | {"application/x-ndjson": {}}, CACHE_HEADERS),
                     **problem_responses("400", "406", "414", "500", "503"),
                 },
             }
