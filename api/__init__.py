@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         storage_faults,
         timeline,
+        webhook_views,
         writes,
     )
     from api.indexes import ensure_read_indexes
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(webhook_views.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app
