@@ -46,7 +46,7 @@ class DeliverySettings:
     @property
     def lease_seconds(self) -> float:
         """Longer than one attempt can take (connect, send, read), so a live sender keeps its rows."""
-        return 3 * self.timeout_seconds + 5
+        return 2 * self.timeout_seconds + 1
 
     @classmethod
     def from_config(cls, config: Mapping) -> "DeliverySettings":
@@ -94,7 +94,7 @@ def claim(db: sqlite_utils.Database, now: float, lease_seconds: float, limit: in
                 [now, now, limit],
             )
         )
-        db.executemany(
+        db.conn.executemany(
             "UPDATE webhook_outbox SET leased_until = ? WHERE id = ?",
             [(now + lease_seconds, row["id"]) for row in rows],
         )
