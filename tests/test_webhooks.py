@@ -1,14 +1,22 @@
 """Webhook subscriptions over the API: admin only, SSRF refusals, filters, the outbox, the schedule."""
 
 import dataclasses
+import datetime as dt
+import http.server
+import json
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 from api import create_app
 from api.config import DEFAULTS
-from api.delivery import DeliverySettings, backoff_seconds, deliver
+from api.delivery import DeliverySettings, backoff_seconds, deliver, signed_headers
 from api.webhook_targets import UnsafeTarget, check_url
+from api.webhooks import new_secret
 from tests.conftest import ContractClient, assert_problem, make_token
 from tests.curation_data import new_official, new_organization
 
@@ -189,3 +197,41 @@ def test_a_public_address_is_allowed_and_pinned():
     )
     with pytest.raises(UnsafeTarget):
         check_url("https://100.64.0.1/", allow_private=False)  # shared address space (CGNAT)
+
+
+def readme_receiver() -> str:
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    start = text.index("```python\n", text.index("## Webhooks")) + len("```python\n")
+    return text[start : text.index("```\n", start)]
+
+
+def test_the_readme_receiver_accepts_signed_messages_and_refuses_forged_ones():
+    secret = new_secret()
+    code = readme_receiver().replace('"whsec_..."', repr(secret))
+    code = code.replace('HTTPServer(("127.0.0.1", 9000), Receiver).serve_forever()', "")
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), namespace["Receiver"])
+    receiver.RequestHandlerClass.log_message = lambda *args: None
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{receiver.server_port}/"
+        data = {"seq": 1, "record_id": "warrant-x", "action": "created"}
+        body = json.dumps({"type": "warrants.created", "timestamp": "now", "data": data}).encode()
+        headers = signed_headers(secret, "msg_1", body, dt.datetime.now(dt.UTC))
+        assert post(url, body, headers) == 204
+        assert post(url, body, {**headers, "webhook-signature": "v1,Zm9yZ2Vk"}) == 401
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def post(url: str, body: bytes, headers: dict) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code
