@@ -379,7 +379,9 @@ def export_command(db_path, export_format, out):
 
 @cli.command("import")
 @DB_OPTION
-@click.option("--replace", is_flag=True, help="Replace the database if it exists (its tokens are kept).")
+@click.option(
+    "--replace", is_flag=True, help="Replace the database if it exists (its tokens and webhooks are kept)."
+)
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_command(db_path, replace, source):
     """Build the database from exported (seed-format) files, validating every record.
