@@ -64,6 +64,8 @@ def test_private_or_plain_http_targets_are_refused_with_422(client, admin, url):
     response = client.post("/v1/webhooks", json={"url": url}, headers=admin)
     body = assert_problem(response, 422)
     assert "url" in body["errors"]
+    with pytest.raises(UnsafeTarget):  # the same check the deliverer makes before each attempt
+        check_url(url, allow_private=False)
 
 
 @pytest.mark.parametrize(
