@@ -14,13 +14,13 @@ class UnsafeTarget(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """A checked URL: the name to send as Host and SNI, and the address it resolved to."""
+    """A checked URL: the name to send as Host and SNI, and the addresses it resolved to."""
 
     scheme: str
     host: str
     port: int
     path: str
-    address: str
+    addresses: tuple[str, ...]
 
 
 def refused_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -64,7 +64,18 @@ def check_url(url: str, allow_private: bool) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
-    return Target(parts.scheme, parts.hostname, port, path, addresses[0])
+    return Target(parts.scheme, parts.hostname, port, path, tuple(addresses))
+
+
+def open_socket(target: Target, timeout: float) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (localhost may be ::1 first)."""
+    error = None
+    for address in target.addresses:
+        try:
+            return socket.create_connection((address, target.port), timeout)
+        except OSError as failure:
+            error = failure
+    raise error
 
 
 class PinnedHTTPConnection(http.client.HTTPConnection):
@@ -72,10 +83,10 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
 
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self.address = target.address
+        self.target = target
 
     def connect(self):
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = open_socket(self.target, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -83,12 +94,11 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self.address = target.address
+        self.target = target
         self.tls = ssl.create_default_context()
 
     def connect(self):
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(open_socket(self.target, self.timeout), server_hostname=self.host)
 
 
 def connection(target: Target, timeout: float) -> http.client.HTTPConnection:

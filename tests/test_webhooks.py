@@ -191,11 +191,11 @@ def test_retries_wait_exponentially_longer_with_jitter_up_to_the_cap(attempt, lo
 
 def test_a_public_address_is_allowed_and_pinned():
     target = check_url("https://93.184.215.14:8443/hooks?x=1", allow_private=False)
-    assert (target.host, target.port, target.path, target.address) == (
+    assert (target.host, target.port, target.path, target.addresses) == (
         "93.184.215.14",
         8443,
         "/hooks?x=1",
-        "93.184.215.14",
+        ("93.184.215.14",),
     )
     with pytest.raises(UnsafeTarget):
         check_url("https://100.64.0.1/", allow_private=False)  # shared address space (CGNAT)

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlite_utils
+import trustme
 from standardwebhooks import Webhook
 
 from tests.conftest import make_token
@@ -109,12 +111,15 @@ def server(seed_db_path, tmp_path_factory):
 
 
 @contextmanager
-def deliverer(db_path, log_path):
-    """`python -m api deliver` in its own process group; yields the process."""
+def deliverer(db_path, log_path, environment: dict | None = None):
+    """`python -m api deliver` with fast retries; yields the process."""
     command = [sys.executable, "-m", "api", "deliver", "--db", str(db_path)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **DELIVERER_ENVIRONMENT}
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **DELIVERER_ENVIRONMENT, **(environment or {})},
         )
     try:
         yield process
@@ -297,6 +302,65 @@ def test_an_acknowledged_write_has_its_outbox_row_after_kill_9(seed_db_path, tmp
         db.query("SELECT subscription_id, change_seq FROM webhook_outbox WHERE change_seq = ?", [seq])
     )
     assert rows == [{"subscription_id": subscription["id"], "change_seq": seq}]
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """A receiver on https://localhost with a certificate from a test CA; yields (receiver, CA file)."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    server = Receiver()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, ca_file
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_to_the_checked_address_with_the_host_name_for_sni_and_certificate(
+    server, tls_receiver, tmp_path
+):
+    receiver, ca_file = tls_receiver
+    inbox = receiver.inboxes["/tls"] = Inbox()
+    url = f"https://localhost:{receiver.server_port}/tls"
+    status, _, subscription = call("POST", f"{server['base']}/v1/webhooks", {"url": url}, admin(server))
+    assert status == 201
+    inbox.secret = subscription["secret"]
+    try:
+        # The deliverer trusts the test CA (OpenSSL reads SSL_CERT_FILE); the certificate names
+        # localhost only, so this passes only if SNI and the check use the name, not 127.0.0.1.
+        with deliverer(server["db_path"], tmp_path / "deliver.log", {"SSL_CERT_FILE": str(ca_file)}):
+            write(server, "POST", "/v1/organizations", new_organization("hooked-tls"))
+            inbox.wait_for(lambda received: len(received) >= 1)
+    finally:
+        call("DELETE", f"{server['base']}/v1/webhooks/{subscription['id']}", headers=admin(server))
+    assert inbox.received[0]["payload"]["data"]["record_id"] == "hooked-tls"
+
+
+def test_an_untrusted_certificate_is_a_logged_tls_failure(server, tls_receiver, tmp_path):
+    receiver, _ = tls_receiver
+    receiver.inboxes["/untrusted"] = Inbox()
+    url = f"https://localhost:{receiver.server_port}/untrusted"
+    status, _, subscription = call("POST", f"{server['base']}/v1/webhooks", {"url": url}, admin(server))
+    assert status == 201
+    try:
+        write(server, "POST", "/v1/organizations", new_organization("hooked-untrusted"))
+        once = subprocess.run(
+            [sys.executable, "-m", "api", "deliver", "--db", str(server["db_path"]), "--once"],
+            env={**os.environ, **DELIVERER_ENVIRONMENT},
+            capture_output=True,
+            timeout=60,
+        )
+        assert once.returncode == 0, once.stderr
+        log = deliveries(server, subscription["id"])
+    finally:
+        call("DELETE", f"{server['base']}/v1/webhooks/{subscription['id']}", headers=admin(server))
+    assert [(entry["error"], entry["delivered"]) for entry in log] == [("tls-error", False)]
+    assert receiver.inboxes["/untrusted"].received == []
 
 
 def test_the_signing_secret_never_reaches_the_logs(server, subscribe, tmp_path):
