@@ -202,8 +202,11 @@ def deliver(db_path, once):
     import threading
 
     from api.delivery import DeliverySettings, deliver
+    from api.request_log import JSONLineFormatter
 
-    logging.basicConfig(level=setting("LOG_LEVEL"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONLineFormatter())
+    logging.basicConfig(level=setting("LOG_LEVEL"), handlers=[handler])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     open_db(db_path).conn.close()

@@ -203,16 +203,18 @@ def record(db: sqlite_utils.Database, row: dict, result: Outcome, settings: Deli
         db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
-    log.info(
-        "webhook %s subscription=%s change=%s attempt=%s status=%s error=%s duration_ms=%s",
-        webhook_id(row["id"]),
-        row["subscription_id"],
-        row["change_seq"],
-        attempt,
-        result.status_code,
-        result.error,
-        result.duration_ms,
-    )
+    fields = {
+        "webhook_id": webhook_id(row["id"]),
+        "subscription_id": row["subscription_id"],
+        "change_seq": row["change_seq"],
+        "attempt": attempt,
+        "status": result.status_code,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+        "delivered": result.delivered,
+    }
+    # The URL stays out: its query string may be a credential of the receiver's.
+    log.info("webhook attempt", extra={"fields": fields})
 
 
 def attempt(db: sqlite_utils.Database, row: dict, settings: DeliverySettings):

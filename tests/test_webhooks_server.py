@@ -372,6 +372,7 @@ def test_the_signing_secret_never_reaches_the_logs(server, subscribe, tmp_path):
     assert "secret" not in subscription_state(server, subscription["id"])
     assert secret not in server["log_path"].read_text()
     delivered_log = (tmp_path / "deliver.log").read_text()
-    assert f"subscription={subscription['id']}" in delivered_log
+    attempts = [json.loads(line) for line in delivered_log.splitlines()]
+    assert any(line.get("subscription_id") == subscription["id"] and line["delivered"] for line in attempts)
     assert secret not in delivered_log
     assert json.dumps(secret) not in delivered_log
