@@ -56,6 +56,8 @@ DEFAULTS = {
     "WEBHOOKS_TIMEOUT_SECONDS": 10.0,
     # How often the deliverer looks for new messages when it has nothing due.
     "WEBHOOKS_POLL_SECONDS": 1.0,
+    # Delivery attempts kept per subscription; older ones are deleted as new ones are logged.
+    "WEBHOOKS_LOG_KEPT": 1000,
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -140,6 +142,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_WEBHOOKS_DISABLE_AFTER_FAILURES": ("WEBHOOKS_DISABLE_AFTER_FAILURES", int_between(1, 1000)),
     "ICC_EVENTS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", positive_seconds),
     "ICC_EVENTS_WEBHOOKS_POLL_SECONDS": ("WEBHOOKS_POLL_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_LOG_KEPT": ("WEBHOOKS_LOG_KEPT", int_between(1, 1_000_000)),
 }
 
 

@@ -42,6 +42,7 @@ class DeliverySettings:
     disable_after_failures: int
     timeout_seconds: float
     poll_seconds: float
+    log_kept: int
 
     @property
     def lease_seconds(self) -> float:
@@ -57,6 +58,7 @@ class DeliverySettings:
             disable_after_failures=config["WEBHOOKS_DISABLE_AFTER_FAILURES"],
             timeout_seconds=config["WEBHOOKS_TIMEOUT_SECONDS"],
             poll_seconds=config["WEBHOOKS_POLL_SECONDS"],
+            log_kept=config["WEBHOOKS_LOG_KEPT"],
         )
 
 
@@ -172,6 +174,12 @@ def record(db: sqlite_utils.Database, row: dict, result: Outcome, settings: Deli
                     result.duration_ms,
                     int(result.delivered),
                 ],
+            )
+            db.execute(
+                """DELETE FROM webhook_deliveries WHERE subscription_id = :id AND id <= (
+                    SELECT id FROM webhook_deliveries WHERE subscription_id = :id
+                    ORDER BY id DESC LIMIT 1 OFFSET :kept)""",
+                {"id": row["subscription_id"], "kept": settings.log_kept},
             )
             if result.delivered:
                 db.execute("DELETE FROM webhook_outbox WHERE id = ?", [row["id"]])

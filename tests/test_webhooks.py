@@ -5,6 +5,7 @@ import datetime as dt
 import http.server
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -171,6 +172,30 @@ def test_a_refused_connection_is_logged_and_retried_later(dev_client, admin, db_
     assert state["failure_count"] == 1 and state["enabled"]
     (row,) = sqlite_utils.Database(db_path).query("SELECT attempts, next_attempt_at FROM webhook_outbox")
     assert row["attempts"] == 1 and row["next_attempt_at"] > 0
+
+
+def test_the_delivery_log_keeps_the_newest_attempts(dev_client, admin, db_path):
+    created = dev_client.post("/v1/webhooks", json={"url": LOOPBACK_HOOK}, headers=admin).get_json()
+    assert (
+        dev_client.post("/v1/organizations", json=new_organization("retried"), headers=admin).status_code
+        == 201
+    )
+    quick = {"retry_base_seconds": 0.001, "retry_max_seconds": 0.001, "disable_after_failures": 6}
+    settings = dataclasses.replace(delivery_settings(), log_kept=4, **quick)
+    deadline = time.monotonic() + 30
+    while enabled(db_path, created["id"]) and time.monotonic() < deadline:
+        deliver(str(db_path), settings, once=True)  # each pass sends what is due at that moment
+    state = dev_client.get(f"/v1/webhooks/{created['id']}", headers=admin).get_json()
+    assert not state["enabled"] and state["failure_count"] == 6  # six refused connections, then disabled
+    log = dev_client.get(f"/v1/webhooks/{created['id']}/deliveries", headers=admin).get_json()["data"]
+    assert [entry["attempt"] for entry in log] == [6, 5, 4, 3]
+
+
+def enabled(db_path, subscription_id: str) -> bool:
+    rows = sqlite_utils.Database(db_path).query(
+        "SELECT enabled FROM webhook_subscriptions WHERE id = ?", [subscription_id]
+    )
+    return bool(next(rows)["enabled"])
 
 
 def delivery_settings() -> DeliverySettings:
