@@ -11,6 +11,7 @@ import http.client
 import json
 import logging
 import random
+import sqlite3
 import ssl
 import threading
 import time
@@ -241,6 +242,15 @@ def seconds_until_due(db: sqlite_utils.Database, now: float) -> float | None:
     return None if due is None else max(0.0, due - now)
 
 
+def send_due(db: sqlite_utils.Database, senders: ThreadPoolExecutor, settings: DeliverySettings) -> int:
+    """Claim, send (in parallel) and record one batch of due rows; how many there were."""
+    rows = claim(db, time.time(), settings.lease_seconds)
+    sending = {senders.submit(send, *attempt(db, row, settings), settings): row for row in rows}
+    for future in as_completed(sending):
+        record(db, sending[future], future.result(), settings)
+    return len(rows)
+
+
 def deliver(
     db_path: str, settings: DeliverySettings, once: bool = False, stop: threading.Event | None = None
 ) -> None:
@@ -250,13 +260,17 @@ def deliver(
     try:
         with ThreadPoolExecutor(SENDERS, thread_name_prefix="webhook-sender") as senders:
             while not stop.is_set():
-                rows = claim(db, time.time(), settings.lease_seconds)
-                if rows:
-                    sending = {
-                        senders.submit(send, *attempt(db, row, settings), settings): row for row in rows
-                    }
-                    for future in as_completed(sending):
-                        record(db, sending[future], future.result(), settings)
+                try:
+                    sent = send_due(db, senders, settings)
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    # Writers held the lock past the busy timeout. Unrecorded attempts are sent
+                    # again once their lease ends: at least once still holds.
+                    log.warning("database busy; retrying", extra={"fields": {"error": str(error)}})
+                    stop.wait(settings.poll_seconds)
+                    continue
+                if sent:
                     continue
                 if once:
                     return
