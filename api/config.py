@@ -48,6 +48,20 @@ DEFAULTS = {
     "RATE_LIMIT_STORAGE": "",
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
     "TRUSTED_PROXIES": (),
+    # Webhooks (api/webhooks.py, api/delivery.py). Private, loopback and link-local targets and plain
+    # http are refused unless this is on: for tests and development only (SSRF).
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    # Retry n waits min(BASE * 2**(n-1), MAX) seconds, times a random factor from 0.5 to 1 (jitter).
+    "WEBHOOKS_RETRY_BASE_SECONDS": 5.0,
+    "WEBHOOKS_RETRY_MAX_SECONDS": 3600.0,
+    # This many failed attempts in a row, on any of its messages, disable a subscription.
+    "WEBHOOKS_DISABLE_AFTER_FAILURES": 15,
+    # Seconds to connect, and to wait for each read of the response.
+    "WEBHOOKS_TIMEOUT_SECONDS": 10.0,
+    # How often the deliverer looks for new messages when it has nothing due.
+    "WEBHOOKS_POLL_SECONDS": 1.0,
+    # Delivery attempts kept per subscription; older ones are deleted as new ones are logged.
+    "WEBHOOKS_LOG_KEPT": 1000,
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -85,6 +99,16 @@ def int_between(low: int, high: int):
     return parse
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not 0 < number <= 86400:
+        raise ValueError("expected a number of seconds above 0, at most 86400")
+    return number
+
+
 def parse_networks(value: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
     networks = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -118,6 +142,13 @@ ENVIRONMENT = {
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
     "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
     "ICC_EVENTS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", parse_networks),
+    "ICC_EVENTS_WEBHOOKS_ALLOW_PRIVATE": ("WEBHOOKS_ALLOW_PRIVATE", parse_bool),
+    "ICC_EVENTS_WEBHOOKS_RETRY_BASE_SECONDS": ("WEBHOOKS_RETRY_BASE_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_RETRY_MAX_SECONDS": ("WEBHOOKS_RETRY_MAX_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_DISABLE_AFTER_FAILURES": ("WEBHOOKS_DISABLE_AFTER_FAILURES", int_between(1, 1000)),
+    "ICC_EVENTS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_POLL_SECONDS": ("WEBHOOKS_POLL_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_LOG_KEPT": ("WEBHOOKS_LOG_KEPT", int_between(1, 1_000_000)),
 }
 
 

@@ -16,6 +16,7 @@ from api.openapi_curation import add_curation
 from api.openapi_downloads import ACCEPT_RANGES, RANGE_PARAMETERS, add_downloads, range_responses
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
+from api.openapi_webhooks import add_webhooks
 from api.ratelimit import budget_of, documented_response
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
@@ -353,6 +354,7 @@ def build_spec(app: Flask) -> dict:
     add_cross_collection_views(spec)
     add_downloads(spec, problem_responses("400", "414", "500", "503"))
     add_index(spec, problem_responses("414", "500"))
+    add_webhooks(spec)
     spec.path(
         path="/healthz",
         operations={
