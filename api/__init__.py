@@ -28,9 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from flask_compress import Compress
-
     from api import (
+        compression,
         cors,
         db,
         docs,
@@ -50,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         storage_faults,
         timeline,
+        webhook_views,
         writes,
     )
     from api.indexes import ensure_read_indexes
@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     request_log.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    Compress(app)
+    compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(reconcile.bp)
+    app.register_blueprint(webhook_views.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app

@@ -13,10 +13,11 @@ from flask import Flask
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
 from api.openapi_curation import add_curation
-from api.openapi_downloads import add_downloads
+from api.openapi_downloads import ACCEPT_RANGES, RANGE_PARAMETERS, add_downloads, range_responses
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
 from api.openapi_reconcile import add_reconciliation
+from api.openapi_webhooks import add_webhooks
 from api.ratelimit import budget_of, documented_response
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
@@ -191,12 +192,14 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "description": "Keyset-paged: follow `links.next` (also in the `Link` header) "
                 "until it is null.",
                 "tags": [tag],
-                "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
+                "parameters": [{"in": "query", "schema": list_query_schema(collection)}, *RANGE_PARAMETERS],
                 "responses": {
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
-                        "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                        "or every matching record (CSV, NDJSON without limit; streamed). The whole "
+                        "collection (no filter, cursor or fields, default sort) is served from a file, "
+                        "byte ranges and all.",
+                        "headers": {**NEXT_LINK, **CACHE_HEADERS, **ACCEPT_RANGES},
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -212,6 +215,7 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": NOT_MODIFIED,
+                    **range_responses(CSV_MEDIA_TYPE | {"application/x-ndjson": {}}, CACHE_HEADERS),
                     **problem_responses("400", "406", "414", "500", "503"),
                 },
             }
@@ -352,6 +356,7 @@ def build_spec(app: Flask) -> dict:
     add_downloads(spec, problem_responses("400", "414", "500", "503"))
     add_index(spec, problem_responses("414", "500"))
     add_reconciliation(spec, problem_responses("400", "414", "500", "503"))
+    add_webhooks(spec)
     spec.path(
         path="/healthz",
         operations={

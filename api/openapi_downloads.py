@@ -31,6 +31,58 @@ EXPORTS = {
 }
 
 
+STRING = {"type": "string"}
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# What a response served from a download file adds: byte ranges (RFC 9110 section 14).
+RANGE_PARAMETERS = [
+    {
+        "name": "Range",
+        "in": "header",
+        "required": False,
+        "schema": STRING,
+        "description": "One byte range of the file, `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX`: "
+        "a 206 with those bytes (416 when none exists). Several ranges, or another unit, get the whole "
+        "file. `curl -C -` resumes a download this way.",
+    },
+    {
+        "name": "If-Range",
+        "in": "header",
+        "required": False,
+        "schema": STRING,
+        "description": "The ETag (or Last-Modified) of the copy you are resuming: the range if it is "
+        "still current, else the whole file (200).",
+    },
+]
+ACCEPT_RANGES = {
+    "Accept-Ranges": {"description": "`bytes`: a part can be asked for with Range.", "schema": STRING}
+}
+
+
+def range_responses(content: dict, etag: dict) -> dict:
+    """The 206, 412 and 416 of an operation served from a file; content: media type -> its schema."""
+    return {
+        "206": {
+            "description": "Partial Content: the bytes the Range asks for.",
+            "headers": {
+                **etag,
+                "Content-Range": {
+                    "description": "`bytes START-END/LENGTH`: which bytes of the file these are.",
+                    "schema": STRING,
+                },
+            },
+            "content": {media_type: {"schema": STRING} for media_type in content},
+        },
+        "412": {"description": "If-Match names no current version of the download.", "content": PROBLEM},
+        "416": {
+            "description": "Range Not Satisfiable: the Range asks for no byte of the file.",
+            "headers": {
+                "Content-Range": {"description": "`bytes */LENGTH`: the file's length.", "schema": STRING}
+            },
+            "content": PROBLEM,
+        },
+    }
+
+
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
     """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
     spec.components.schema("FtmEntity", schema=FtmEntitySchema)
@@ -63,13 +115,15 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
                             "required": False,
                             "schema": {"type": "string"},
                             "description": "The ETag of a copy you hold: 304 if the data has not changed.",
-                        }
+                        },
+                        *RANGE_PARAMETERS,
                     ],
                     "responses": {
                         "200": {
                             "description": f"The export, as the attachment {export['filename']}.",
                             "headers": {
                                 **etag,
+                                **ACCEPT_RANGES,
                                 "Content-Disposition": {
                                     "description": "attachment, with the file name.",
                                     "schema": {"type": "string"},
@@ -81,6 +135,7 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
                             "description": "Not Modified: the If-None-Match tag is still current.",
                             "headers": etag,
                         },
+                        **range_responses({export["media_type"]: content}, etag),
                         **problems,
                     },
                 }
