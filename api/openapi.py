@@ -10,54 +10,27 @@ from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
+from api.openapi_components import (
+    CACHE_HEADERS,
+    add_shared_components,
+    headers,
+    query_parameters,
+    read_problems,
+    response_ref,
+)
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
 from api.openapi_pages import add_pages, add_request_id_header
-from api.ratelimit import documented_headers
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
 from schemas.results import SearchHitSchema, TimelineEntrySchema
-
-PROBLEM_RESPONSES = {
-    "400": "A query parameter is unknown, repeated or invalid, or an id is too long; "
-    "`errors` names each one.",
-    "404": "No record has this id.",
-    "406": "None of the formats the Accept header allows is offered (JSON, CSV, NDJSON).",
-    "414": "The query string is longer than the server accepts "
-    f"({DEFAULTS['MAX_QUERY_STRING_LENGTH']} bytes by default).",
-    "429": "Too many expensive requests (searches, exports, writes) from this client; "
-    "retry after `Retry-After` seconds.",
-    "500": "An unexpected error; details are logged, never sent.",
-    "503": "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
-}
-RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
 
 EXAMPLE_BASE_URL = "http://localhost:8000"
 
 
 def schema_name(collection: Collection) -> str:
     return collection.singular.title()
-
-
-def problem_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-
-
-def problem_responses(*keys: str) -> dict:
-    """The documented problem responses by status; 429 and 503 with their Retry-After headers."""
-    responses = {}
-    for key in keys:
-        response = problem_response(PROBLEM_RESPONSES[key])
-        if key == "429":
-            response["headers"] = documented_headers()
-        elif key == "503":
-            response["headers"] = {"Retry-After": RETRY_AFTER}
-        responses[key] = response
-    return responses
 
 
 def example_records(app: Flask) -> dict[str, dict]:
@@ -75,29 +48,6 @@ def example_records(app: Flask) -> dict[str, dict]:
                 record["length"] = len(record["text"])
             examples[name] = with_links(collection, collection.schema.dump(record))
     return examples
-
-
-CACHE_HEADERS = {
-    "ETag": {
-        "description": "Strong validator of this representation; send it back in If-None-Match.",
-        "schema": {"type": "string"},
-    },
-    "Last-Modified": {
-        "description": "The latest updated_at of the records in the representation.",
-        "schema": {"type": "string"},
-    },
-    "Cache-Control": {"description": "How long caches may reuse the response.", "schema": {"type": "string"}},
-}
-NEXT_LINK = {
-    "Link": {
-        "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
-        "schema": {"type": "string"},
-    }
-}
-NOT_MODIFIED = {
-    "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
-    "headers": CACHE_HEADERS,
-}
 
 
 def export_media_types(record: dict) -> dict:
@@ -160,6 +110,19 @@ def facets_schema() -> dict:
     }
 
 
+# Query parameters described once under components, by parameter name.
+PAGE_SHARED = {"limit": "Limit", "cursor": "Cursor"}
+
+
+def item_shared(name: str) -> dict[str, str]:
+    return {"fields": f"{name}Fields", "include": f"{name}Include", "format": "ItemFormat"}
+
+
+def list_shared(name: str) -> dict[str, str]:
+    shared = {"changed_since": "ChangedSince", "q": "Search", "format": "ListFormat"}
+    return {**PAGE_SHARED, **item_shared(name), **shared}
+
+
 def add_collection(spec: APISpec, collection: Collection, example: dict) -> None:
     name = schema_name(collection)
     spec.components.schema(name, schema=type(collection.schema))
@@ -188,12 +151,12 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "description": "Keyset-paged: follow `links.next` (also in the `Link` header) "
                 "until it is null.",
                 "tags": [tag],
-                "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
+                "parameters": query_parameters(spec, list_query_schema(collection), list_shared(name)),
                 "responses": {
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
                         "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                        "headers": headers("Link", *CACHE_HEADERS),
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -208,8 +171,8 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                             **export_media_types(record),
                         },
                     },
-                    "304": NOT_MODIFIED,
-                    **problem_responses("400", "406", "414", "429", "500", "503"),
+                    "304": response_ref("NotModified"),
+                    **read_problems("400", "406", "414", "429", "500", "503"),
                 },
             }
         },
@@ -229,27 +192,29 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "schema": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["MAX_ID_LENGTH"]},
                         "example": example["id"],
                     },
-                    {"in": "query", "schema": item_query_schema(collection)},
+                    *query_parameters(spec, item_query_schema(collection), item_shared(name)),
                 ],
                 "responses": {
                     "200": {
                         "description": f"The {collection.singular}. Without fields= and include=, "
                         "its ETag is the stored record's own digest.",
-                        "headers": CACHE_HEADERS,
+                        "headers": headers(*CACHE_HEADERS),
                         "content": {
                             "application/json": {"schema": record, "example": example},
                             **export_media_types(record),
                         },
                     },
-                    "304": NOT_MODIFIED,
-                    **problem_responses("400", "404", "406", "414", "500", "503"),
+                    "304": response_ref("NotModified"),
+                    **read_problems("400", "404", "406", "414", "500", "503"),
                 },
             }
         },
     )
 
 
-def json_list_operation(operation_id: str, summary: str, description: str, query, item: str) -> dict:
+def json_list_operation(
+    spec: APISpec, operation_id: str, summary: str, description: str, query, shared: dict, item: str
+) -> dict:
     """A GET answering a JSON list of item schemas, with caching and problems."""
     return {
         "get": {
@@ -257,11 +222,11 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
             "summary": summary,
             "description": description,
             "tags": ["query"],
-            "parameters": [{"in": "query", "schema": query}],
+            "parameters": query_parameters(spec, query, shared),
             "responses": {
                 "200": {
                     "description": summary + ".",
-                    "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                    "headers": headers("Link", *CACHE_HEADERS),
                     "content": {
                         "application/json": {
                             "schema": {
@@ -276,8 +241,8 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
                         }
                     },
                 },
-                "304": NOT_MODIFIED,
-                **problem_responses("400", "414", "429", "500", "503"),
+                "304": response_ref("NotModified"),
+                **read_problems("400", "414", "429", "500", "503"),
             },
         }
     }
@@ -289,6 +254,7 @@ def add_cross_collection_views(spec: APISpec) -> None:
     spec.path(
         path="/v1/search",
         operations=json_list_operation(
+            spec,
             "search",
             "Search every collection",
             "SQLite FTS5 with the porter stemmer; any string is a valid query (operators are taken "
@@ -296,17 +262,20 @@ def add_cross_collection_views(spec: APISpec) -> None:
             "like the lists (equal ranks by collection, then id). Every page ranks all matches again, "
             "so a write between pages can move a hit across the cursor.",
             SearchQuerySchema,
+            {"cursor": "Cursor"},
             "SearchHit",
         ),
     )
     spec.path(
         path="/v1/timeline",
         operations=json_list_operation(
+            spec,
             "timeline",
             "Timeline of dated records",
             "Events, warrants, sanctions and statements with a known date, earliest first: partial "
             "dates order by their first possible day, then their last. Keyset-paged like the lists.",
             TimelineQuerySchema,
+            PAGE_SHARED,
             "TimelineEntry",
         ),
     )
@@ -346,7 +315,7 @@ def build_spec(app: Flask) -> dict:
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
-    add_downloads(spec, problem_responses("400", "414", "429", "500", "503"))
+    add_downloads(spec, read_problems("400", "414", "429", "500", "503"))
     spec.path(
         path="/healthz",
         operations={
@@ -367,7 +336,7 @@ def build_spec(app: Flask) -> dict:
                             }
                         },
                     },
-                    **problem_responses("414", "500", "503"),
+                    **read_problems("414", "500", "503"),
                 },
             }
         },
@@ -390,13 +359,13 @@ def build_spec(app: Flask) -> dict:
                             }
                         },
                     },
-                    **problem_responses("414"),
+                    **read_problems("414"),
                 },
             }
         },
     )
     add_pages(spec)
-    return add_request_id_header(spec.to_dict())
+    return add_request_id_header(add_shared_components(spec.to_dict()))
 
 
 def render_spec(app: Flask) -> str:

@@ -2,6 +2,7 @@
 
 from apispec import APISpec
 
+from api.openapi_components import headers, response_ref
 from schemas.ftm import FtmEntitySchema
 
 EXPORTS = {
@@ -34,6 +35,16 @@ EXPORTS = {
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
     """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
     spec.components.schema("FtmEntity", schema=FtmEntitySchema)
+    spec.components.parameter(
+        "IfNoneMatch",
+        "header",
+        {
+            "name": "If-None-Match",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The ETag of a copy you hold: 304 if the data has not changed.",
+        },
+    )
     for name, export in EXPORTS.items():
         content = {"schema": {"type": "string", "contentMediaType": export["media_type"]}}
         if name == "ftm":
@@ -42,12 +53,6 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
             content["x-line-schema"] = {"$ref": "#/components/schemas/FtmEntity"}
         else:
             content["schema"]["format"] = "binary"
-        etag = {
-            "ETag": {
-                "description": "Strong tag of the data in the export; send it as If-None-Match.",
-                "schema": {"type": "string"},
-            }
-        }
         spec.path(
             path=f"/v1/export/{name}",
             operations={
@@ -56,31 +61,14 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
                     "summary": export["summary"],
                     "description": export["description"],
                     "tags": ["exports"],
-                    "parameters": [
-                        {
-                            "name": "If-None-Match",
-                            "in": "header",
-                            "required": False,
-                            "schema": {"type": "string"},
-                            "description": "The ETag of a copy you hold: 304 if the data has not changed.",
-                        }
-                    ],
+                    "parameters": ["IfNoneMatch"],
                     "responses": {
                         "200": {
                             "description": f"The export, as the attachment {export['filename']}.",
-                            "headers": {
-                                **etag,
-                                "Content-Disposition": {
-                                    "description": "attachment, with the file name.",
-                                    "schema": {"type": "string"},
-                                },
-                            },
+                            "headers": headers("Content-Disposition", ETag="ExportETag"),
                             "content": {export["media_type"]: content},
                         },
-                        "304": {
-                            "description": "Not Modified: the If-None-Match tag is still current.",
-                            "headers": etag,
-                        },
+                        "304": response_ref("ExportNotModified"),
                         **problems,
                     },
                 }
