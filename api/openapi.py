@@ -3,6 +3,8 @@
 `icc-events openapi` writes it to openapi.yaml; a test fails when the committed file differs.
 """
 
+import inspect
+
 import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -183,6 +185,9 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
             "get": {
                 "operationId": f"get_{collection.singular}",
                 "summary": f"Get one {collection.singular}",
+                "description": "The record with `links` to the records it refers to and to those "
+                "referring to it. `fields=` and `include=` shape it; `format=` or Accept picks JSON, "
+                "CSV or NDJSON.",
                 "tags": [tag],
                 "parameters": [
                     {
@@ -281,6 +286,59 @@ def add_cross_collection_views(spec: APISpec) -> None:
     )
 
 
+OPENAPI_DOCUMENT = {
+    "type": "object",
+    "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0), here this API's.",
+    "required": ["openapi", "info", "paths"],
+    "properties": {
+        "openapi": {"type": "string", "description": "The OpenAPI version.", "example": "3.1.0"},
+        "info": {
+            "type": "object",
+            "required": ["title", "version"],
+            "properties": {
+                "title": {"type": "string"},
+                "version": {"type": "string", "description": "This API's version."},
+                "description": {"type": "string"},
+            },
+        },
+        "servers": {"type": "array", "items": {"type": "object"}},
+        "tags": {"type": "array", "items": {"type": "object"}},
+        "paths": {
+            "type": "object",
+            "description": "Path template -> its operations.",
+            "additionalProperties": {"type": "object"},
+        },
+        "components": {"type": "object"},
+    },
+}
+# No public home yet: a url (it must be absolute) belongs here once there is one.
+CONTACT = {"name": "icc-events curators"}
+# Tags of the operations that are not a collection's, in the order the docs show them.
+TAGS = {
+    "changes": "The change feed: every write, oldest first, to replay or poll.",
+    "query": "Search and the timeline, across collections.",
+    "exports": "Whole-database downloads: FollowTheMoney, SQLite, CSV with a data package.",
+    "service": "Health and this description.",
+    "pages": "HTML pages for people: the landing page, the docs, the source viewer.",
+}
+
+
+def add_tags(spec: APISpec) -> None:
+    """One tag per collection, described by its schema module's docstring, then the others."""
+    for collection in COLLECTIONS.values():
+        spec.tag({"name": collection.name, "description": inspect.getmodule(collection.schema).__doc__})
+    for name, description in TAGS.items():
+        spec.tag({"name": name, "description": description})
+
+
+def mark_public_operations(spec: dict) -> dict:
+    """Reads need no token: each operation that names no security scheme says so, with security: []."""
+    for item in spec["paths"].values():
+        for operation in item.values():
+            operation.setdefault("security", [])
+    return spec
+
+
 def build_spec(app: Flask) -> dict:
     from api import __version__
 
@@ -294,9 +352,11 @@ def build_spec(app: Flask) -> dict:
             "sanctions against the court's people, the officials involved and what they said. "
             "Every record cites the exact characters of its source.",
             "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
+            "contact": CONTACT,
         },
         servers=[{"url": "/"}],
     )
+    add_tags(spec)
     spec.components.schema("Problem", schema=ProblemSchema)
     spec.components.schema(
         "PageLinks",
@@ -310,6 +370,7 @@ def build_spec(app: Flask) -> dict:
             },
         },
     )
+    spec.components.schema("OpenApiDocument", OPENAPI_DOCUMENT)
     examples = example_records(app)
     for collection in COLLECTIONS.values():
         add_collection(spec, collection, examples[collection.name])
@@ -322,6 +383,8 @@ def build_spec(app: Flask) -> dict:
             "get": {
                 "operationId": "healthz",
                 "summary": "Health check",
+                "description": "200 while the service runs and its database answers a query; "
+                "for load balancers and monitors. Never rate-limited.",
                 "tags": ["service"],
                 "responses": {
                     "200": {
@@ -347,17 +410,15 @@ def build_spec(app: Flask) -> dict:
             "get": {
                 "operationId": "openapi",
                 "summary": "This OpenAPI description",
+                "description": "The contract this server implements: the openapi.yaml committed with "
+                "its code, which /docs renders.",
                 "tags": ["service"],
                 "responses": {
                     "200": {
                         "description": "The OpenAPI 3.1 description, as committed.",
-                        # The body is YAML text whose document is a mapping, which is what
+                        # YAML text; the schema is that of the document it parses to, which is what
                         # a client that parses it (and Schemathesis) validates.
-                        "content": {
-                            "application/yaml": {
-                                "schema": {"type": "object", "required": ["openapi", "info", "paths"]}
-                            }
-                        },
+                        "content": {"application/yaml": {"schema": ref("OpenApiDocument")}},
                     },
                     **read_problems("414"),
                 },
@@ -365,7 +426,7 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
-    return add_request_id_header(add_shared_components(spec.to_dict()))
+    return mark_public_operations(add_request_id_header(add_shared_components(spec.to_dict())))
 
 
 def render_spec(app: Flask) -> str:

@@ -1,6 +1,7 @@
 """The OpenAPI description of the bulk downloads under /v1/export (api/downloads.py)."""
 
 from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api.openapi_components import headers, response_ref
 from schemas.ftm import FtmEntitySchema
@@ -34,7 +35,9 @@ EXPORTS = {
 
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
     """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
-    spec.components.schema("FtmEntity", schema=FtmEntitySchema)
+    # Written inline: linters count no $ref from an extension as a use of a component.
+    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+    line_schema = converter.schema2jsonschema(FtmEntitySchema)
     spec.components.parameter(
         "IfNoneMatch",
         "header",
@@ -50,7 +53,7 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
         if name == "ftm":
             # OpenAPI 3.1 has no itemSchema: x-line-schema describes each NDJSON line.
             content["schema"]["description"] = "One FtM entity (a JSON object) per line."
-            content["x-line-schema"] = {"$ref": "#/components/schemas/FtmEntity"}
+            content["x-line-schema"] = line_schema
         else:
             content["schema"]["format"] = "binary"
         spec.path(
