@@ -9,9 +9,11 @@ import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
+from marshmallow import Schema, fields
 
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
+from api.links import links_schema
 from api.openapi_components import (
     CACHE_HEADERS,
     add_shared_components,
@@ -78,6 +80,19 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def read_schema(collection: Collection) -> type[Schema]:
+    """The collection's schema with `links` described link by link (the record schema leaves it open)."""
+    links = fields.Nested(
+        links_schema(collection),
+        dump_only=True,
+        metadata={
+            "description": "URLs of this record, of the records it refers to and of those referring to it."
+        },
+    )
+    base = type(collection.schema)
+    return type(f"{base.__name__}WithLinks", (base,), {"links": links})
+
+
 def shaped_schema(spec: APISpec, collection: Collection) -> dict:
     """A record shaped by fields= (only id required) and include= (related records under included)."""
     from api.shape import includes
@@ -91,8 +106,12 @@ def shaped_schema(spec: APISpec, collection: Collection) -> dict:
             included[include_name] = {"type": "array", "items": one}
         else:
             included[include_name] = {"anyOf": [*targets, {"type": "null"}]}
+    # A default is what a write leaves out gets; a shaped record may leave out any field.
+    fields_ = {
+        key: {k: v for k, v in value.items() if k != "default"} for key, value in full["properties"].items()
+    }
     properties = {
-        **full["properties"],
+        **fields_,
         "included": {"type": "object", "additionalProperties": False, "properties": included},
     }
     return {"type": "object", "required": ["id"], "additionalProperties": False, "properties": properties}
@@ -127,7 +146,7 @@ def list_shared(name: str) -> dict[str, str]:
 
 def add_collection(spec: APISpec, collection: Collection, example: dict) -> None:
     name = schema_name(collection)
-    spec.components.schema(name, schema=type(collection.schema))
+    spec.components.schema(name, schema=read_schema(collection))
     spec.components.schema(f"{name}Shaped", shaped_schema(spec, collection))
     record = {"anyOf": [ref(name), ref(f"{name}Shaped")]}
     spec.components.schema(
@@ -286,6 +305,8 @@ def add_cross_collection_views(spec: APISpec) -> None:
     )
 
 
+# Objects the document's own schema (the OpenAPI 3.1 one) describes; here only as open objects.
+OPEN_OBJECT = {"type": "object", "additionalProperties": True}
 OPENAPI_DOCUMENT = {
     "type": "object",
     "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0), here this API's.",
@@ -300,16 +321,18 @@ OPENAPI_DOCUMENT = {
                 "version": {"type": "string", "description": "This API's version."},
                 "description": {"type": "string"},
             },
+            "additionalProperties": True,
         },
-        "servers": {"type": "array", "items": {"type": "object"}},
-        "tags": {"type": "array", "items": {"type": "object"}},
+        "servers": {"type": "array", "items": OPEN_OBJECT},
+        "tags": {"type": "array", "items": OPEN_OBJECT},
         "paths": {
             "type": "object",
             "description": "Path template -> its operations.",
-            "additionalProperties": {"type": "object"},
+            "additionalProperties": OPEN_OBJECT,
         },
-        "components": {"type": "object"},
+        "components": OPEN_OBJECT,
     },
+    "additionalProperties": True,
 }
 # No public home yet: a url (it must be absolute) belongs here once there is one.
 CONTACT = {"name": "icc-events curators"}

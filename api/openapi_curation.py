@@ -207,8 +207,9 @@ def add_feed(spec: APISpec) -> None:
                 "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
                 "cursor": {
                     "type": "string",
-                    "description": "Pass as `since` to continue after this page, now or later; it is "
-                    "refused (410) once the database has been rebuilt or imported.",
+                    "description": "An opaque token: pass it, as it is, as `since` to continue after "
+                    "this page, now or later; it is refused (410) once the database has been rebuilt "
+                    "or imported.",
                 },
                 "links": {"$ref": "#/components/schemas/PageLinks"},
             },
