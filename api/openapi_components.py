@@ -10,6 +10,7 @@ import copy
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema
 
 from api.config import DEFAULTS
@@ -191,14 +192,18 @@ def add_shared_components(spec: dict) -> dict:
     return spec
 
 
+def converter(spec: APISpec) -> OpenAPIConverter:
+    """What turns marshmallow schemas into JSON Schema and parameters for this spec."""
+    return next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+
+
 def query_parameters(spec: APISpec, schema: Schema | type[Schema], shared: dict[str, str]) -> list:
     """The schema's query parameters; each one named in shared (parameter -> component id) by reference.
 
     A shared component is written once, from its first use; every later use must describe it the same.
     """
-    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
     parameters = []
-    for parameter in converter.schema2parameters(resolve_schema_instance(schema), location="query"):
+    for parameter in converter(spec).schema2parameters(resolve_schema_instance(schema), location="query"):
         component_id = shared.get(parameter["name"])
         if component_id is None:
             parameters.append(parameter)
@@ -206,7 +211,7 @@ def query_parameters(spec: APISpec, schema: Schema | type[Schema], shared: dict[
         registered = spec.components.parameters.get(component_id)
         if registered is None:
             spec.components.parameter(component_id, "query", parameter)
-        else:
-            assert registered == parameter, f"parameter {component_id} is described two ways"
+        elif registered != parameter:
+            raise ValueError(f"parameter {component_id} is described two ways: {registered} and {parameter}")
         parameters.append(component_id)
     return parameters

@@ -1,9 +1,8 @@
 """The OpenAPI description of the bulk downloads under /v1/export (api/downloads.py)."""
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 
-from api.openapi_components import headers, response_ref
+from api.openapi_components import converter, headers, response_ref
 from schemas.ftm import FtmEntitySchema
 
 EXPORTS = {
@@ -36,8 +35,7 @@ EXPORTS = {
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
     """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
     # Written inline: linters count no $ref from an extension as a use of a component.
-    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
-    line_schema = converter.schema2jsonschema(FtmEntitySchema)
+    line_schema = converter(spec).schema2jsonschema(FtmEntitySchema)
     spec.components.parameter(
         "IfNoneMatch",
         "header",
