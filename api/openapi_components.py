@@ -175,16 +175,20 @@ def refs_in(node, found: list[str]) -> list[str]:
 
 
 def add_shared_components(spec: dict) -> dict:
-    """Write under components each shared response and header that the description refers to."""
+    """Write under components each shared response and header that the description refers to.
+
+    Responses one module shares among its own operations it registers with apispec itself.
+    """
     components = spec.setdefault("components", {})
     catalogue = {"responses": RESPONSES, "headers": HEADERS}
     used: set[tuple[str, str]] = set()
     pending = refs_in(spec, [])
     while pending:
         _, _, kind, name = pending.pop().split("/", 3)
-        if kind in catalogue and (kind, name) not in used:
-            used.add((kind, name))
-            pending += refs_in(catalogue[kind][name], [])
+        if kind not in catalogue or (kind, name) in used or name in components.get(kind, {}):
+            continue  # not a shared kind, seen already, or registered with apispec where it is built
+        used.add((kind, name))
+        pending += refs_in(catalogue[kind][name], [])
     for kind, definitions in catalogue.items():
         chosen = {name: copy.deepcopy(definitions[name]) for name in definitions if (kind, name) in used}
         if chosen:

@@ -111,6 +111,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
             }
         },
     )
+    spec.components.response(f"{name}Stored", record_response(name, f"The {singular} as stored."))
     item_parameters = ["RecordId", "IfMatch"]
     spec.path(
         path=f"/v1/{collection.name}/{{record_id}}",
@@ -125,7 +126,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "parameters": item_parameters,
                 "requestBody": body("application/json", f"{name}Input", f"The {singular}'s new version."),
                 "responses": {
-                    "200": record_response(name, f"The {singular} as stored."),
+                    "200": response_ref(f"{name}Stored"),
                     **problems(
                         *EDIT_PROBLEMS,
                         accepts="application/json",
@@ -142,7 +143,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "parameters": item_parameters,
                 "requestBody": body("application/merge-patch+json", f"{name}Patch", "The fields to change."),
                 "responses": {
-                    "200": record_response(name, f"The {singular} as stored."),
+                    "200": response_ref(f"{name}Stored"),
                     **problems(
                         *EDIT_PROBLEMS,
                         accepts="application/merge-patch+json",
@@ -158,7 +159,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "security": secured,
                 "parameters": item_parameters,
                 "responses": {
-                    "204": {"description": "Deleted."},
+                    "204": response_ref("Deleted"),
                     **problems(*DELETE_PROBLEMS),
                 },
             },
@@ -185,7 +186,7 @@ def add_history(spec: APISpec, collection: Collection) -> None:
                 "tags": [collection.name],
                 "parameters": ["RecordId", *query_parameters(spec, ChangesQuerySchema, CHANGES_SHARED)],
                 "responses": {
-                    "200": feed_response("This record's changes."),
+                    "200": response_ref("RecordChanges"),
                     **problems("400"),
                     "404": response_ref("NeverExisted"),
                     **problems("410", "500"),
@@ -248,6 +249,8 @@ def add_curation(spec: APISpec, examples: dict[str, dict], schema_name) -> None:
     )
     spec.components.parameter("RecordId", "path", RECORD_ID)
     spec.components.parameter("IfMatch", "header", IF_MATCH)
+    spec.components.response("RecordChanges", feed_response("This record's changes."))
+    spec.components.response("Deleted", {"description": "Deleted."})
     for collection in COLLECTIONS.values():
         add_writes(spec, collection, schema_name(collection), examples[collection.name])
         add_history(spec, collection)

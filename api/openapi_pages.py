@@ -15,7 +15,7 @@ REQUEST_ID = {
 def page(operation_id: str, summary: str, description: str, parameters=(), not_found: str = "") -> dict:
     """A GET of an HTML page; not_found names the shared 404 response of a page with a path parameter."""
     responses = {
-        "200": {"description": "The page.", "headers": headers(ETag="PageETag"), "content": HTML_PAGE},
+        "200": response_ref("Page"),
         "304": response_ref("PageNotModified"),
     }
     if not_found:
@@ -35,6 +35,9 @@ def page(operation_id: str, summary: str, description: str, parameters=(), not_f
 
 def add_pages(spec: APISpec) -> None:
     """The pages people read: HTML, same server, same error shape."""
+    spec.components.response(
+        "Page", {"description": "The page.", "headers": headers(ETag="PageETag"), "content": HTML_PAGE}
+    )
     spec.path(
         path="/",
         operations=page(
