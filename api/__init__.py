@@ -28,9 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from flask_compress import Compress
-
     from api import (
+        compression,
         cors,
         db,
         docs,
@@ -38,8 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         feed,
         headers,
+        index,
         meta,
         pages,
+        proxies,
         ratelimit,
         records,
         request_log,
@@ -60,11 +61,12 @@ def create_app(config: dict | None = None) -> Flask:
     request_log.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    Compress(app)
+    compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(meta.bp)
+    index.init_app(app)
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
@@ -74,4 +76,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
+    proxies.init_app(app)
     return app

@@ -1,6 +1,6 @@
 """Bearer-token authentication for writes: 401 without a valid token, 403 without the scope."""
 
-from flask import request
+from flask import g, request
 
 from api.db import get_db
 from api.errors import APIProblem
@@ -9,8 +9,13 @@ from api.tokens import allows, authenticate
 REALM = 'Bearer realm="icc-events"'
 
 
-def require_scope(scope: str) -> dict:
-    """The request's token, if it is valid and grants scope; otherwise a 401 or 403 problem."""
+def authenticated_token() -> dict:
+    """The request's valid token, looked up once per request; otherwise a 401 problem.
+
+    The rate limiter asks first (api/ratelimit.py), so a write without credentials spends no budget.
+    """
+    if "token" in g:
+        return g.token
     header = request.headers.get("Authorization", "")
     kind, _, presented = header.partition(" ")
     if not header:
@@ -24,6 +29,13 @@ def require_scope(scope: str) -> dict:
             "The bearer token is not valid: unknown, revoked or malformed.",
             {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
         )
+    g.token = token
+    return token
+
+
+def require_scope(scope: str) -> dict:
+    """The request's token, if it is valid and grants scope; otherwise a 401 or 403 problem."""
+    token = authenticated_token()
     if not allows(token, scope):
         raise APIProblem(
             403,

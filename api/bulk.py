@@ -3,15 +3,17 @@
 import contextlib
 import hashlib
 import os
-import re
+import sqlite3
 from collections.abc import Iterator
 
 import click
 import sqlite_utils
 
-from api.collections import COLLECTIONS
+from api.collections import COLLECTIONS, Collection
+from api.columns import is_integer, public_columns, stored_column
 from api.db import connect
 from api.rows import from_row
+from api.search import enable_search
 
 
 @contextlib.contextmanager
@@ -45,50 +47,55 @@ def data_version(db: sqlite_utils.Database) -> str:
     return digest.hexdigest()[:32]
 
 
-def public_tables(db: sqlite_utils.Database) -> set[str]:
-    """The collection tables and their full-text indexes; anything else (tokens, say) stays private."""
-    tables = {c.table for c in COLLECTIONS.values()}
-    for table in list(tables):
-        fts = db[table].detect_fts() if db[table].exists() else None
-        if fts:
-            tables.add(fts)
-            tables.update(name for name in db.table_names() if name.startswith(f"{fts}_"))
-    return tables
+def creation_order() -> list[Collection]:
+    """The collections, each after every other one it references, so its foreign keys can be declared."""
+    ordered: list[Collection] = []
+    pending = list(COLLECTIONS.values())
+    while pending:
+        names = {c.name for c in ordered}
+        ready = next(c for c in pending if set(c.references().values()) <= names | {c.name})
+        ordered.append(ready)
+        pending.remove(ready)
+    return ordered
 
 
-def drop_dependents(db: sqlite_utils.Database, tables: list[str]) -> None:
-    """Drop the views and triggers that mention any of these (dropped) tables: they could only fail."""
-    for kind, name, sql in db.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"
-    ):
-        if any(re.search(rf"\b{re.escape(table)}\b", sql or "") for table in tables):
-            db.conn.execute(f"DROP {kind.upper()} IF EXISTS [{name}]")
+def create_export_table(db: sqlite_utils.Database, collection: Collection) -> None:
+    """A collection's table as exported: its public columns, id as key, its references as foreign keys."""
+    columns = {c: int if is_integer(collection, c) else str for c in public_columns(collection)}
+    foreign_keys = [(name, COLLECTIONS[to].table, "id") for name, to in collection.references().items()]
+    db[collection.table].create(columns, pk="id", foreign_keys=foreign_keys)
 
 
 def write_snapshot(db_path: str | os.PathLike, dest: str | os.PathLike) -> str:
-    """A consistent, self-contained copy of the public tables at dest (not existing yet); its data_version."""
-    source = connect(str(db_path), readonly=True)
+    """A self-contained SQLite file at dest (not existing yet) of every record, read at one moment;
+    its data_version.
+
+    Built table by table rather than copied, so nothing but the collections reaches it: the public
+    columns (those of the CSV exports, no etag or *_sort), foreign keys for every reference, and a
+    full-text index per collection for Datasette's search.
+    """
+    # Not api.db.connect: foreign keys are declared, not enforced while rows load in id order (a parent
+    # organization may come after its child).
+    out = sqlite_utils.Database(sqlite3.connect(str(dest)))
     try:
-        # VACUUM INTO copies one read transaction's view of the database, compacted.
-        source.conn.execute("VACUUM INTO ?", [str(dest)])
+        with read_transaction(db_path) as live:
+            version = data_version(live)
+            for collection in creation_order():
+                create_export_table(out, collection)
+                columns = public_columns(collection)
+                select = ", ".join(f"[{stored_column(c)}]" for c in columns)
+                insert = (
+                    f"INSERT INTO [{collection.table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                    f"VALUES ({', '.join('?' * len(columns))})"
+                )
+                rows = live.execute(f"SELECT {select} FROM [{collection.table}] ORDER BY id")
+                out.conn.executemany(insert, rows)
+        for collection in COLLECTIONS.values():
+            enable_search(out, collection)
+        out.conn.commit()
+        return version
     finally:
-        source.conn.close()
-    copy = connect(str(dest))
-    try:
-        keep = public_tables(copy)
-        # sqlite_sequence and the like belong to SQLite (it drops its rows for dropped tables itself).
-        private = [name for name in copy.table_names() if name not in keep and not name.startswith("sqlite_")]
-        for name in private:
-            if copy[name].exists():  # dropping a virtual table drops its shadow tables too
-                copy.conn.execute(f"DROP TABLE [{name}]")
-        drop_dependents(copy, private)
-        # VACUUM INTO writes a rollback-journal file already; this keeps it so whatever the source.
-        copy.conn.execute("PRAGMA journal_mode = DELETE")
-        if private:
-            copy.conn.execute("VACUUM")  # else, without secure_delete, dropped rows linger in free pages
-        return data_version(copy)
-    finally:
-        copy.conn.close()
+        out.conn.close()
 
 
 def write_ftm_file(db_path: str | os.PathLike, out: str) -> None:

@@ -156,10 +156,12 @@ def check(ctx, db_path, as_json):
     help="Worker processes.",
 )
 def serve(db_path, host, port, workers):
-    """Serve the API with gunicorn, building the database first if it is missing.
+    """Serve the API on Granian (WSGI), building the database first if it is missing.
 
-    Logs one JSON line per request to stderr. SIGTERM lets the requests in flight finish (up to
-    10 seconds), then exits 0; Ctrl-C stops at once.
+    Logs one JSON line per request to stderr. Connections are kept alive between requests; one
+    idle, or still sending its headers, past ICC_EVENTS_HEADER_READ_TIMEOUT (10 s) is closed.
+    SIGTERM or Ctrl-C lets the requests in flight finish (up to 30 seconds), then exits 0;
+    SIGHUP replaces the workers one by one (new code, same settings) without dropping a request.
 
     \b
     Example:

@@ -1,9 +1,12 @@
 """Settings: defaults here, overridden by ICC_EVENTS_* environment variables, then by create_app(config)."""
 
+import ipaddress
 import os
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
+    # Where the big downloads are built, one file per version of their data; empty: <DATABASE>.downloads.
+    "DOWNLOADS_DIR": "",
     "MAX_PAGE_SIZE": 500,
     "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
@@ -13,9 +16,9 @@ DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
-    # Seconds a sync worker may spend on one response before gunicorn kills it. Sync workers only
-    # report in between requests, so this bounds the longest export: 1M records as NDJSON take minutes.
-    "WORKER_TIMEOUT": 600,
+    # Seconds a client has to send its request headers; also how long a kept-alive connection may
+    # sit idle before the server closes it.
+    "HEADER_READ_TIMEOUT": 10,
     # Origins allowed to read cross-origin; "*" means any.
     "CORS_ORIGINS": "*",
     # 0: caches must revalidate every time (cheap: a 304 when the ETag still matches).
@@ -38,6 +41,11 @@ DEFAULTS = {
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_WRITES": "60 per minute",
     "RATE_LIMIT_EXPENSIVE_READS": "30 per minute",
+    # Where the counters live, as a `limits` storage URI; empty: a SQLite file beside the database,
+    # shared by every worker and process on this host. redis://host:6379 shares it between hosts.
+    "RATE_LIMIT_STORAGE": "",
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    "TRUSTED_PROXIES": (),
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -75,16 +83,28 @@ def int_between(low: int, high: int):
     return parse
 
 
+def parse_networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an IP address or CIDR network") from None
+    return networks
+
+
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
+    "ICC_EVENTS_DOWNLOADS_DIR": ("DOWNLOADS_DIR", str),
     "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
     "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
     "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),
     "ICC_EVENTS_HOST": ("HOST", str),
     "ICC_EVENTS_PORT": ("PORT", int_between(1, 65535)),
     "ICC_EVENTS_WORKERS": ("WORKERS", int_between(1, 64)),
-    "ICC_EVENTS_WORKER_TIMEOUT": ("WORKER_TIMEOUT", int_between(10, 86400)),
+    "ICC_EVENTS_HEADER_READ_TIMEOUT": ("HEADER_READ_TIMEOUT", int_between(1, 60)),
     "ICC_EVENTS_CORS_ORIGINS": ("CORS_ORIGINS", str),
     "ICC_EVENTS_CACHE_MAX_AGE": ("CACHE_MAX_AGE", int),
     "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
@@ -93,6 +113,8 @@ ENVIRONMENT = {
     "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
     "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
+    "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
+    "ICC_EVENTS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", parse_networks),
 }
 
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import time
 import zipfile
 from typing import IO
 
@@ -11,39 +12,38 @@ from marshmallow import fields, validate
 
 from api import __version__
 from api.collections import COLLECTIONS, Collection
-from api.rows import PARTIAL_DATE_PARTS, column_types
+from api.columns import PARTIAL_DATE_PARTS, csv_row, field_of, is_integer, public_columns
+from api.rows import from_row
 
 PARTIAL_DATE_COLUMNS = {
     "date": ("string", "As precise as the source allows: YYYY, YYYY-MM or YYYY-MM-DD; empty when unknown."),
     "precision": ("string", "year, month or day; empty when the date is unknown."),
     "text": ("string", "The source's own words for the date."),
     "basis": ("string", "How a relative date was resolved."),
-    "start": ("date", "The earliest day the date covers."),
-    "end": ("date", "The latest day the date covers."),
-    "sort": ("string", "Sort key: the earliest day, or ~ when the date is unknown."),
+    "earliest": ("date", "The earliest day the date covers."),
+    "latest": ("date", "The latest day the date covers."),
 }
 BOOKKEEPING_COLUMNS = {
     "created_at": ("datetime", "When the record was first stored (UTC)."),
     "updated_at": ("datetime", "When the record last changed (UTC)."),
-    "etag": ("string", "Digest of the stored row; the record's ETag."),
 }
-assert set(PARTIAL_DATE_PARTS) <= set(PARTIAL_DATE_COLUMNS)
+assert set(PARTIAL_DATE_PARTS) == set(PARTIAL_DATE_COLUMNS)
 
 
-def field_descriptor(collection: Collection, column: str, python_type: type) -> dict:
+def field_descriptor(collection: Collection, column: str) -> dict:
     """The Table Schema field of one column, typed and described from the marshmallow field."""
-    f = collection.schema.fields.get(column)
     if column in BOOKKEEPING_COLUMNS:
         kind, description = BOOKKEEPING_COLUMNS[column]
         return {"name": column, "type": kind, "description": description, "constraints": {"required": True}}
-    if f is None:  # one of a partial date's columns
-        name, part = column.rsplit("_", 1)
+    name, part = field_of(column)
+    if part:
         kind, description = PARTIAL_DATE_COLUMNS[part]
         return {"name": column, "type": kind, "description": f"{name}: {description}"}
+    f = collection.schema.fields[column]
     description = f.metadata.get("description", f"The {collection.singular}'s {column.replace('_', ' ')}.")
     if "references" in f.metadata:
         description = f"The id of a record in {f.metadata['references']}."
-    descriptor = {"name": column, "type": "integer" if python_type is int else "string"}
+    descriptor = {"name": column, "type": "integer" if is_integer(collection, column) else "string"}
     if isinstance(f, fields.List | fields.Nested):
         descriptor["type"] = "array"
         description += " A JSON array."
@@ -66,7 +66,7 @@ def resource_descriptor(collection: Collection) -> dict:
         for name, to in collection.references().items()
     ]
     schema = {
-        "fields": [field_descriptor(collection, c, t) for c, t in column_types(collection).items()],
+        "fields": [field_descriptor(collection, c) for c in public_columns(collection)],
         "primaryKey": ["id"],
         "missingValues": [""],
     }
@@ -98,20 +98,33 @@ def datapackage() -> dict:
 
 
 def write_table_csv(db: sqlite_utils.Database, collection: Collection, out: IO[str]) -> None:
-    """One table as RFC 4180 CSV, columns in the order datapackage.json lists them."""
-    columns = list(column_types(collection))
+    """One table as RFC 4180 CSV: the API's CSV columns, each value written as the API writes it."""
+    columns = public_columns(collection)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    select = ", ".join(f"[{c}]" for c in columns)
-    for row in db.execute(f"SELECT {select} FROM [{collection.table}] ORDER BY id"):
-        writer.writerow("" if value is None else value for value in row)
+    for row in db.query(f"SELECT * FROM [{collection.table}] ORDER BY id"):
+        writer.writerow(csv_row(columns, from_row(collection, row)))
+
+
+# A regular file, rw-r--r--: zipfile's default for a name alone is 0600, which unzips unreadable to others.
+FILE_MODE = 0o100644
+
+
+def bundle_entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry that unpacks as a regular file with mode 0644, on Unix and elsewhere."""
+    entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.create_system = 3  # Unix: unzip reads the mode bits only from entries made on Unix
+    entry.external_attr = FILE_MODE << 16
+    return entry
 
 
 def write_csv_bundle(db: sqlite_utils.Database, out: IO[bytes]) -> None:
     """The zip: datapackage.json first, then one CSV per collection."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr("datapackage.json", json.dumps(datapackage(), indent=2, ensure_ascii=False))
+        descriptor = json.dumps(datapackage(), indent=2, ensure_ascii=False)
+        bundle.writestr(bundle_entry("datapackage.json"), descriptor)
         for collection in COLLECTIONS.values():
-            with bundle.open(f"{collection.name}.csv", "w") as raw:
+            with bundle.open(bundle_entry(f"{collection.name}.csv"), "w") as raw:
                 with io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
                     write_table_csv(db, collection, text)

@@ -12,6 +12,7 @@ from api.clock import now_iso
 from api.collections import COLLECTIONS, Collection
 from api.errors import APIProblem
 from api.provenance import citation_problems, flatten_errors, reference_problems
+from api.shape import render_row
 from api.store import get_row
 
 MAX_REFERRERS_SHOWN = 20
@@ -45,35 +46,29 @@ def unprocessable(errors: dict[str, str]) -> APIProblem:
     return APIProblem(422, f"The record is not valid: {names}.", errors=errors)
 
 
-READ_ONLY = "Read-only: the server sets it; leave it out of writes."
+def load_record(
+    collection: Collection, body, created_at: str | None = None, updated_at: str | None = None
+) -> dict:
+    """The body loaded by the collection's schema: types, enums, formats, unknown fields; else a 422.
 
-
-def load_record(collection: Collection, body) -> dict:
-    """The body loaded by the collection's schema: types, enums, formats, unknown fields; else a 422."""
+    Read-only fields may come back as the client read them (links, timestamps, citation urls, date
+    bounds): they must equal what the server serves for this record with these timestamps.
+    """
     try:
-        return collection.schema.load(body)
+        return collection.schema.load_echoing_read_only(body, served_as(collection, created_at, updated_at))
     except ValidationError as error:
-        errors = flatten_errors(error.messages)
-        # marshmallow calls a dump-only field sent in a write unknown; a client that PUTs back what it
-        # read (links, timestamps, citation urls) should learn which fields to drop, not that they
-        # do not exist.
-        for path in errors:
-            if is_read_only(collection.schema, path.split(".")):
-                errors[path] = READ_ONLY
-        raise unprocessable(errors) from None
+        raise unprocessable(flatten_errors(error.messages)) from None
 
 
-def is_read_only(schema, path: list[str]) -> bool:
-    """Whether a field path of the schema's records (citations.0.url) names a dump-only field."""
-    name, rest = path[0], path[1:]
-    field = schema.fields.get(name)
-    while field is not None and isinstance(field, fields.List):
-        field, rest = field.inner, rest[1:] if rest and rest[0].isdigit() else rest
-    if field is None:
-        return False
-    if not rest:
-        return field.dump_only
-    return isinstance(field, fields.Nested) and is_read_only(field.schema, rest)
+def served_as(collection: Collection, created_at: str | None, updated_at: str | None):
+    """A loaded record as a GET would serve it once stored with these timestamps."""
+
+    def served(record: dict) -> dict:
+        return render_row(
+            collection, full_row(collection, stored_record(collection, record, created_at, updated_at))
+        )
+
+    return served
 
 
 def evidence_problems(db: sqlite_utils.Database, collection: Collection, record: dict) -> dict[str, str]:
@@ -126,7 +121,8 @@ def replace_record(
     with write_transaction(db):
         row = current_row(db, collection, record_id, matches)
         before = snapshot(collection, row)
-        record = load_record(collection, new_body(writable(collection.schema, before)))
+        body = new_body(writable(collection.schema, before))
+        record = load_record(collection, body, before["created_at"], before["updated_at"])
         if record["id"] != record_id:
             raise unprocessable({"id": f"An id cannot change; this record's is {record_id!r}."})
         if collection.name == "sources" and record["text"] != before["text"]:

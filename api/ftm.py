@@ -42,9 +42,12 @@ MEASURE_LABELS = {
     "other": "Other measures",
 }
 FTM_ENTITY = FtmEntitySchema()
-# The collections the mapping reads; statements have no FtM schema, and are three in four records.
-MAPPED = ("sources", "organizations", "officials", "warrants", "sanctions", "events")
+# The collections the mapping reads: all of them.
+MAPPED = ("sources", "organizations", "officials", "warrants", "sanctions", "events", "statements")
 WARRANT_CATEGORY = "Arrest warrant (Rome Statute, art. 58)"
+# Organizations the source only describes ("Israeli prosecutors"): text, never a matchable entity.
+UNNAMED_KINDS = {"group"}
+STATEMENT_ROLES = {"quote": "Quoted", "paraphrase": "Paraphrased", "reported": "Reported"}
 
 
 def entity_id(kind: str, record_id: str) -> str:
@@ -90,6 +93,35 @@ def proof(record: dict) -> list[str]:
     return [entity_id("source", c["source_id"]) for c in record.get("citations") or []]
 
 
+def cited_passages(record: dict) -> list[str]:
+    """Each citation as text: the exact characters of the source the record rests on, and where they are."""
+    return [
+        f"Cited from {c['source_id']}, characters {c['start']}-{c['end']}: \u201c{c['quote']}\u201d"
+        for c in record.get("citations") or []
+    ]
+
+
+def source_urls(record: dict, sources: dict) -> list[str]:
+    """The web addresses of the articles a record is cited from."""
+    return [
+        sources[c["source_id"]]["url"] for c in record.get("citations") or [] if c["source_id"] in sources
+    ]
+
+
+def is_unnamed(org: dict | None) -> bool:
+    return bool(org) and org["kind"] in UNNAMED_KINDS
+
+
+def organization_ref(organizations: dict, org_id: str | None) -> str | None:
+    """The entity id of an organization, or None when there is none or it is an unnamed group."""
+    org = organizations.get(org_id)
+    return entity_id("organization", org_id) if org and not is_unnamed(org) else None
+
+
+def unnamed_names(organizations: dict, org_ids: list) -> list[str]:
+    return [organizations[i]["name"] for i in org_ids if is_unnamed(organizations.get(i))]
+
+
 def source_entities(source: dict) -> Iterator[dict]:
     data = source["text"].encode("utf-8")
     yield entity(
@@ -110,7 +142,10 @@ def source_entities(source: dict) -> Iterator[dict]:
     )
 
 
-def organization_entities(org: dict) -> Iterator[dict]:
+def organization_entities(org: dict, organizations: dict, sources: dict) -> Iterator[dict]:
+    """A PublicBody, Company or Organization; an unnamed group is none (the records citing it say it)."""
+    if is_unnamed(org):
+        return
     yield entity(
         ORGANIZATION_SCHEMATA.get(org["kind"], "Organization"),
         entity_id("organization", org["id"]),
@@ -118,16 +153,17 @@ def organization_entities(org: dict) -> Iterator[dict]:
         name=org["name"],
         alias=org["aliases"],
         country=country_code(org["country"]),
-        parent=entity_id("organization", org["parent_id"]) if org["parent_id"] else None,
+        parent=organization_ref(organizations, org["parent_id"]),
         classification=org["kind"],
         topics=ORGANIZATION_TOPICS.get(org["kind"], []),
-        description=org["description"],
+        description=[org["description"], *cited_passages(org)],
         notes=org["notes"],
+        sourceUrl=source_urls(org, sources),
         proof=proof(org),
     )
 
 
-def official_entities(official: dict, organizations: dict, wanted: set[str]) -> Iterator[dict]:
+def official_entities(official: dict, organizations: dict, wanted: set[str], sources: dict) -> Iterator[dict]:
     """The Person, and the Position they hold with its Occupancy."""
     person_id = entity_id("official", official["id"])
     yield entity(
@@ -139,8 +175,9 @@ def official_entities(official: dict, organizations: dict, wanted: set[str]) -> 
         country=country_code(official["country"]),
         nationality=country_code(official["nationality"]),
         topics=["wanted"] if official["id"] in wanted else [],
-        description=official["description"],
+        description=[official["description"], *cited_passages(official)],
         notes=official["notes"],
+        sourceUrl=source_urls(official, sources),
         proof=proof(official),
     )
     org = organizations.get(official["organization_id"])
@@ -151,7 +188,7 @@ def official_entities(official: dict, organizations: dict, wanted: set[str]) -> 
         post_id,
         None,
         name=f"{official['role']}, {org['name']}" if org else official["role"],
-        organization=entity_id("organization", org["id"]) if org else None,
+        organization=organization_ref(organizations, official["organization_id"]),
         country=country_code(org["country"]) if org else None,
         proof=proof(official),
     )
@@ -166,7 +203,7 @@ def official_entities(official: dict, organizations: dict, wanted: set[str]) -> 
     )
 
 
-def warrant_entities(warrant: dict, organizations: dict) -> Iterator[dict]:
+def warrant_entities(warrant: dict, organizations: dict, sources: dict) -> Iterator[dict]:
     """A CourtCase for the warrant and a CourtCaseParty for a named suspect; the rest goes to notes."""
     case_id = entity_id("warrant", warrant["id"])
     court = organizations.get(warrant["court_id"])
@@ -186,8 +223,10 @@ def warrant_entities(warrant: dict, organizations: dict) -> Iterator[dict]:
             f"Subject: {warrant['subject_description']}" if warrant["subject_description"] else None,
             f"Situation: {warrant['situation_text'] or warrant['situation']}",
             warrant["status_text"],
+            *cited_passages(warrant),
         ],
         notes=[warrant["notes"], *(f"Withdrawal attempt: {a}" for a in attempts)],
+        sourceUrl=source_urls(warrant, sources),
         proof=proof(warrant),
     )
     if warrant["subject_official_id"]:
@@ -203,33 +242,61 @@ def warrant_entities(warrant: dict, organizations: dict) -> Iterator[dict]:
         )
 
 
-def sanction_target(sanction: dict) -> tuple[str, dict | None]:
-    """The id of the sanctioned entity, and a LegalEntity to stand for an unnamed target."""
+def sanction_target(sanction: dict, organizations: dict) -> str | None:
+    """The entity id of the sanctioned person or organization; None when the source only describes it."""
     if sanction["target_official_id"]:
-        return entity_id("official", sanction["target_official_id"]), None
-    if sanction["target_organization_id"]:
-        return entity_id("organization", sanction["target_organization_id"]), None
-    # FtM requires a Sanction's entity; the source only describes these targets, never names them.
-    target_id = entity_id("sanction-target", sanction["id"])
-    count = f" ({sanction['target_count']})" if sanction["target_count"] else ""
-    placeholder = entity(
-        "LegalEntity",
-        target_id,
-        sanction,
-        name=sanction["target_description"],
-        summary=f"Unnamed target{count} of kind {sanction['target_kind']}, as the source describes "
-        "it; not an identified person or organization.",
-        proof=proof(sanction),
-    )
-    return target_id, placeholder
+        return entity_id("official", sanction["target_official_id"])
+    return organization_ref(organizations, sanction["target_organization_id"])
 
 
-def sanction_entities(sanction: dict, organizations: dict) -> Iterator[dict]:
-    target_id, placeholder = sanction_target(sanction)
-    if placeholder:
-        yield placeholder
+def sanction_entities(sanction: dict, organizations: dict, sources: dict) -> Iterator[dict]:
+    """A Sanction of a named target; a sanction of an unnamed one ("six judges") is an Event.
+
+    FtM's Sanction needs an entity, and any entity schema that can stand for people (LegalEntity,
+    Organization...) is matchable: screening tools would match the description as a name. Event is
+    not matchable (followthemoney/schema/Event.yaml), so the target stays text on what happened.
+    """
+    target_id = sanction_target(sanction, organizations)
     authority = organizations.get(sanction["authority_id"])
     companies = [organizations[c]["name"] for c in sanction["affected_company_ids"] if c in organizations]
+    count = f" ({sanction['target_count']})" if (sanction["target_count"] or 0) > 1 else ""
+    description = [
+        f"Target: {sanction['target_description']}"
+        + ("" if target_id else f"{count}, not an identified person or organization"),
+        sanction["measures_text"],
+        f"Reason: {sanction['reason']}" if sanction["reason"] and not target_id else None,
+        f"Effects: {sanction['effects_text']}" if sanction["effects_text"] else None,
+        f"Companies whose services are withdrawn: {', '.join(companies)}" if companies else None,
+        sanction["notes"],
+        *cited_passages(sanction),
+    ]
+    common = {
+        "summary": sanction["title"],
+        "description": description,
+        "sourceUrl": source_urls(sanction, sources),
+        "proof": proof(sanction),
+    }
+    if target_id is None:
+        yield entity(
+            "Event",
+            entity_id("sanction", sanction["id"]),
+            sanction,
+            name=sanction["title"],
+            date=sanction["imposed"]["date"],
+            involved=[
+                organization_ref(organizations, sanction["authority_id"]),
+                entity_id("official", sanction["imposed_by_official_id"])
+                if sanction["imposed_by_official_id"]
+                else None,
+            ],
+            keywords=[
+                "sanctions_imposed",
+                f"status:{sanction['status']}",
+                *(MEASURE_LABELS[m] for m in sanction["measures"]),
+            ],
+            **common,
+        )
+        return
     yield entity(
         "Sanction",
         entity_id("sanction", sanction["id"]),
@@ -241,19 +308,12 @@ def sanction_entities(sanction: dict, organizations: dict) -> Iterator[dict]:
         status=sanction["status"],
         reason=sanction["reason"],
         startDate=sanction["imposed"]["date"],
-        summary=sanction["title"],
-        description=[
-            f"Target: {sanction['target_description']}",
-            sanction["measures_text"],
-            f"Effects: {sanction['effects_text']}" if sanction["effects_text"] else None,
-            f"Companies whose services are withdrawn: {', '.join(companies)}" if companies else None,
-            sanction["notes"],
-        ],
-        proof=proof(sanction),
+        **common,
     )
 
 
-def event_entities(event: dict) -> Iterator[dict]:
+def event_entities(event: dict, organizations: dict, sources: dict) -> Iterator[dict]:
+    unnamed = unnamed_names(organizations, event["organization_ids"])
     yield entity(
         "Event",
         entity_id("event", event["id"]),
@@ -261,19 +321,75 @@ def event_entities(event: dict) -> Iterator[dict]:
         name=event["title"],
         date=event["date"]["date"],
         summary=event["description"],
+        description=[f"Also involved: {', '.join(unnamed)}" if unnamed else None, *cited_passages(event)],
         location=event["location"],
         involved=[
             *(entity_id("official", i) for i in event["official_ids"]),
-            *(entity_id("organization", i) for i in event["organization_ids"]),
+            *(organization_ref(organizations, i) for i in event["organization_ids"]),
         ],
         keywords=event["type"],
         notes=event["notes"],
+        sourceUrl=source_urls(event, sources),
         proof=proof(event),
     )
 
 
+def statement_entities(statement: dict, records: dict[str, dict[str, dict]]) -> Iterator[dict]:
+    """A Documentation: the article (document) records that the speaker (entity) said this, then.
+
+    FtM has no statement schema; Documentation "links some entity to a document, which might provide
+    further detail or evidence regarding the entity" (followthemoney/schema/Documentation.yaml), is
+    not matchable, and carries a role, a date, a summary and a description: who, when, what, the words.
+    """
+    organizations, officials = records["organizations"], records["officials"]
+    speakers = [
+        officials.get(statement["speaker_official_id"]),
+        organizations.get(statement["speaker_organization_id"]),
+    ]
+    speaker_names = [s["name"] for s in speakers if s]
+    outlet = organizations.get(statement["reported_by_id"])
+    role = f"{STATEMENT_ROLES[statement['kind']]} statement by {', '.join(speaker_names)}"
+    about_things = [
+        *(entity_id("warrant", i) for i in statement["warrant_ids"]),
+        entity_id("event", statement["event_id"]) if statement["event_id"] else None,
+    ]
+    named_speakers = [
+        entity_id("official", statement["speaker_official_id"]) if statement["speaker_official_id"] else None,
+        organization_ref(organizations, statement["speaker_organization_id"]),
+    ]
+    # Documentation needs an entity: the speaker; else (an unnamed group spoke) what it is about; else
+    # the article itself, which is then the only record of who spoke.
+    documented = [i for i in named_speakers if i] or [i for i in about_things if i] or proof(statement)
+    sanctions = [
+        records["sanctions"][i]["title"] for i in statement["sanction_ids"] if i in records["sanctions"]
+    ]
+    yield entity(
+        "Documentation",
+        entity_id("statement", statement["id"]),
+        statement,
+        document=proof(statement),
+        entity=[*documented, *(i for i in about_things if i)],
+        role=role + (f", as reported by {outlet['name']}" if outlet else ""),
+        date=statement["said"]["date"],
+        summary=statement["summary"],
+        description=[
+            statement["quote"],
+            f"About: {statement['about']}" if statement["about"] else None,
+            f"Topics: {', '.join(statement['topics'])}" if statement["topics"] else None,
+            *(f"About the sanction: {title}" for title in sanctions),
+            f"When: {statement['said']['text']}" if statement["said"]["text"] else None,
+            statement["notes"],
+            *cited_passages(statement),
+        ],
+        publisher=outlet["name"] if outlet else None,
+        recordId=statement["id"],
+        sourceUrl=source_urls(statement, records["sources"]),
+        proof=proof(statement),
+    )
+
+
 def ftm_entities(records: dict[str, list[dict]]) -> Iterator[dict]:
-    """Every entity once, documents first; statements are left out: FtM has no schema for them."""
+    """Every entity once, documents first."""
     seen = set()
     for item in all_entities(records):
         if item["id"] not in seen:  # officials sharing a post share its Position
@@ -282,7 +398,8 @@ def ftm_entities(records: dict[str, list[dict]]) -> Iterator[dict]:
 
 
 def all_entities(records: dict[str, list[dict]]) -> Iterator[dict]:
-    organizations = {org["id"]: org for org in records["organizations"]}
+    by_id = {name: {r["id"]: r for r in listed} for name, listed in records.items()}
+    organizations, sources = by_id["organizations"], by_id["sources"]
     wanted = {
         w["subject_official_id"]
         for w in records["warrants"]
@@ -291,15 +408,17 @@ def all_entities(records: dict[str, list[dict]]) -> Iterator[dict]:
     for source in records["sources"]:
         yield from source_entities(source)
     for org in records["organizations"]:
-        yield from organization_entities(org)
+        yield from organization_entities(org, organizations, sources)
     for official in records["officials"]:
-        yield from official_entities(official, organizations, wanted)
+        yield from official_entities(official, organizations, wanted, sources)
     for warrant in records["warrants"]:
-        yield from warrant_entities(warrant, organizations)
+        yield from warrant_entities(warrant, organizations, sources)
     for sanction in records["sanctions"]:
-        yield from sanction_entities(sanction, organizations)
+        yield from sanction_entities(sanction, organizations, sources)
     for event in records["events"]:
-        yield from event_entities(event)
+        yield from event_entities(event, organizations, sources)
+    for statement in records["statements"]:
+        yield from statement_entities(statement, by_id)
 
 
 def ftm_lines(records: dict[str, list[dict]]) -> Iterator[str]:

@@ -4,6 +4,7 @@
 """
 
 import inspect
+import re
 
 import yaml
 from apispec import APISpec
@@ -16,6 +17,7 @@ from api.config import DEFAULTS
 from api.links import links_schema
 from api.openapi_components import (
     CACHE_HEADERS,
+    RATE_LIMITED,
     add_shared_components,
     headers,
     query_parameters,
@@ -23,8 +25,10 @@ from api.openapi_components import (
     response_ref,
 )
 from api.openapi_curation import add_curation
-from api.openapi_downloads import add_downloads
+from api.openapi_downloads import RANGE_PARAMETERS, add_downloads, range_responses
+from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
+from api.ratelimit import budget_of
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
@@ -172,12 +176,17 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "description": "Keyset-paged: follow `links.next` (also in the `Link` header) "
                 "until it is null.",
                 "tags": [tag],
-                "parameters": query_parameters(spec, list_query_schema(collection), list_shared(name)),
+                "parameters": [
+                    *query_parameters(spec, list_query_schema(collection), list_shared(name)),
+                    *RANGE_PARAMETERS,
+                ],
                 "responses": {
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
-                        "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": headers("Link", *CACHE_HEADERS),
+                        "or every matching record (CSV, NDJSON without limit; streamed). The whole "
+                        "collection (no filter, cursor or fields, default sort) is served from a file, "
+                        "byte ranges and all.",
+                        "headers": headers("Link", *CACHE_HEADERS, "Accept-Ranges"),
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -193,7 +202,8 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         },
                     },
                     "304": response_ref("NotModified"),
-                    **read_problems("400", "406", "414", "429", "500", "503"),
+                    **range_responses([*CSV_MEDIA_TYPE, "application/x-ndjson"], headers(*CACHE_HEADERS)),
+                    **read_problems("400", "406", "414", "500", "503"),
                 },
             }
         },
@@ -266,7 +276,7 @@ def json_list_operation(
                     },
                 },
                 "304": response_ref("NotModified"),
-                **read_problems("400", "414", "429", "500", "503"),
+                **read_problems("400", "414", "500", "503"),
             },
         }
     }
@@ -341,7 +351,7 @@ TAGS = {
     "changes": "The change feed: every write, oldest first, to replay or poll.",
     "query": "Search and the timeline, across collections.",
     "exports": "Whole-database downloads: FollowTheMoney, SQLite, CSV with a data package.",
-    "service": "Health and this description.",
+    "service": "The API index, health and this description.",
     "pages": "HTML pages for people: the landing page, the docs, the source viewer.",
 }
 
@@ -399,7 +409,8 @@ def build_spec(app: Flask) -> dict:
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
-    add_downloads(spec, read_problems("400", "414", "429", "500", "503"))
+    add_downloads(spec, read_problems("400", "414", "500", "503"))
+    add_index(spec, read_problems("414", "500"))
     spec.path(
         path="/healthz",
         operations={
@@ -449,7 +460,21 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
-    return mark_public_operations(add_request_id_header(add_shared_components(spec.to_dict())))
+    described = add_shared_components(add_rate_limit_responses(spec.to_dict(), app))
+    return mark_public_operations(add_request_id_header(described))
+
+
+def add_rate_limit_responses(spec: dict, app: Flask) -> dict:
+    """A 429 on exactly the operations that spend a rate-limit budget, as api/ratelimit.py decides."""
+    routes = app.url_map.bind("localhost")
+    for path, operations in spec["paths"].items():
+        url = re.sub(r"\{[^}/]+\}", "x", path)
+        for method, operation in operations.items():
+            endpoint, _ = routes.match(url, method.upper())
+            if budget := budget_of(endpoint):
+                responses = {**operation["responses"], "429": response_ref(RATE_LIMITED[budget])}
+                operation["responses"] = dict(sorted(responses.items()))
+    return spec
 
 
 def render_spec(app: Flask) -> str:

@@ -14,7 +14,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema
 
 from api.config import DEFAULTS
-from api.ratelimit import documented_headers
+from api.ratelimit import DESCRIPTIONS, EXPENSIVE_READS, WRITES, documented_headers
 
 STRING = {"type": "string"}
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -53,6 +53,9 @@ HEADERS = {
     "ExportETag": header("Strong tag of the data in the export; send it as If-None-Match."),
     "Content-Disposition": header("attachment, with the file name."),
     "PageETag": header("Strong validator of the page's content."),
+    "Accept-Ranges": header("`bytes`: a part can be asked for with Range."),
+    "Content-Range": header("`bytes START-END/LENGTH`: which bytes of the file these are."),
+    "UnsatisfiedRange": header("`bytes */LENGTH`: the file's length."),
 }
 CACHE_HEADERS = ("ETag", "Last-Modified", "Cache-Control")
 RATE_LIMIT_HEADERS = tuple(documented_headers())
@@ -79,11 +82,7 @@ RESPONSES = {
         "The query string is longer than the server accepts "
         f"({DEFAULTS['MAX_QUERY_STRING_LENGTH']} bytes by default)."
     ),
-    "TooManyRequests": problem(
-        "Too many expensive requests (searches, exports, writes) from this client; "
-        "retry after `Retry-After` seconds.",
-        headers(*RATE_LIMIT_HEADERS),
-    ),
+    "TooManyExpensiveReads": problem(DESCRIPTIONS[EXPENSIVE_READS], headers(*RATE_LIMIT_HEADERS)),
     "InternalError": problem("An unexpected error; details are logged, never sent."),
     "Unavailable": problem(
         "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
@@ -123,13 +122,10 @@ RESPONSES = {
     "InvalidRecord": problem(
         "The record is not valid: `errors` maps each field path (e.g. `citations.0.quote`) to "
         "its problem; citations must match their source, references must exist, and read-only fields "
-        "(links, timestamps, citation urls, date bounds) must be left out."
+        "(links, timestamps, citation urls, date bounds) must be left out or be what the server computes."
     ),
     "PreconditionRequired": problem("This write needs an If-Match header with the ETag you last read."),
-    "TooManyWrites": problem(
-        "Too many writes from this client; retry after `Retry-After` seconds.",
-        headers(*RATE_LIMIT_HEADERS),
-    ),
+    "TooManyWrites": problem(DESCRIPTIONS[WRITES], headers(*RATE_LIMIT_HEADERS)),
     "WritesBusy": problem(
         "Other writes held the database for the whole busy timeout; retry after `Retry-After` seconds.",
         headers("Retry-After"),
@@ -141,8 +137,36 @@ RESPONSES = {
         "headers": headers(ETag="ExportETag"),
     },
     "PageNotModified": {"description": "The page is unchanged since the ETag sent in If-None-Match."},
+    # A download file's byte ranges (RFC 9110 section 14).
+    "DownloadPreconditionFailed": problem("If-Match names no current version of the download."),
+    "RangeNotSatisfiable": problem(
+        "Range Not Satisfiable: the Range asks for no byte of the file.",
+        {"Content-Range": header_ref("UnsatisfiedRange")},
+    ),
     "SourcePageNotFound": problem("No source has this id."),
 }
+
+PARAMETERS = {
+    "Range": {
+        "name": "Range",
+        "in": "header",
+        "required": False,
+        "schema": STRING,
+        "description": "One byte range of the file, `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX`: "
+        "a 206 with those bytes (416 when none exists). Several ranges, or another unit, get the whole "
+        "file. `curl -C -` resumes a download this way.",
+    },
+    "IfRange": {
+        "name": "If-Range",
+        "in": "header",
+        "required": False,
+        "schema": STRING,
+        "description": "The ETag (or Last-Modified) of the copy you are resuming: the range if it is "
+        "still current, else the whole file (200).",
+    },
+}
+# The 429 of an operation that spends a rate-limit budget (api/ratelimit.py's budget_of), by budget.
+RATE_LIMITED = {WRITES: "TooManyWrites", EXPENSIVE_READS: "TooManyExpensiveReads"}
 
 # The problem responses of reads, by status.
 READ_PROBLEMS = {
@@ -150,7 +174,6 @@ READ_PROBLEMS = {
     "404": "NotFound",
     "406": "NotAcceptable",
     "414": "UriTooLong",
-    "429": "TooManyRequests",
     "500": "InternalError",
     "503": "Unavailable",
 }
@@ -175,12 +198,12 @@ def refs_in(node, found: list[str]) -> list[str]:
 
 
 def add_shared_components(spec: dict) -> dict:
-    """Write under components each shared response and header that the description refers to.
+    """Write under components each shared response, header and parameter the description refers to.
 
     Responses one module shares among its own operations it registers with apispec itself.
     """
     components = spec.setdefault("components", {})
-    catalogue = {"responses": RESPONSES, "headers": HEADERS}
+    catalogue = {"responses": RESPONSES, "headers": HEADERS, "parameters": PARAMETERS}
     used: set[tuple[str, str]] = set()
     pending = refs_in(spec, [])
     while pending:

@@ -8,9 +8,9 @@ from api.openapi_components import headers, query_parameters, response_ref
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
-CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "429", "500", "503")
-EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "429", "500", "503")
-DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "429", "500", "503")
+CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "500", "503")
+EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "500", "503")
+DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "500", "503")
 # Each write's problem responses by status: names of shared responses (api/openapi_components.py).
 WRITE_PROBLEMS = {
     "400": "BadBody",
@@ -23,7 +23,6 @@ WRITE_PROBLEMS = {
     "413": "ContentTooLarge",
     "422": "InvalidRecord",
     "428": "PreconditionRequired",
-    "429": "TooManyWrites",
     "500": "InternalError",
     "503": "WritesBusy",
 }

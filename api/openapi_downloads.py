@@ -32,6 +32,23 @@ EXPORTS = {
 }
 
 
+# What a response served from a download file adds: byte ranges (RFC 9110 section 14).
+RANGE_PARAMETERS = ["Range", "IfRange"]
+
+
+def range_responses(media_types, etag: dict) -> dict:
+    """The 206, 412 and 416 of an operation served from a file; etag: the 206's validator headers."""
+    return {
+        "206": {
+            "description": "Partial Content: the bytes the Range asks for.",
+            "headers": {**etag, **headers("Content-Range")},
+            "content": {media_type: {"schema": {"type": "string"}} for media_type in media_types},
+        },
+        "412": response_ref("DownloadPreconditionFailed"),
+        "416": response_ref("RangeNotSatisfiable"),
+    }
+
+
 def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
     """The /v1/export/... operations; problems are the error responses, described once elsewhere."""
     # Written inline: linters count no $ref from an extension as a use of a component.
@@ -62,14 +79,15 @@ def add_downloads(spec: APISpec, problems: dict[str, dict]) -> None:
                     "summary": export["summary"],
                     "description": export["description"],
                     "tags": ["exports"],
-                    "parameters": ["IfNoneMatch"],
+                    "parameters": ["IfNoneMatch", *RANGE_PARAMETERS],
                     "responses": {
                         "200": {
                             "description": f"The export, as the attachment {export['filename']}.",
-                            "headers": headers("Content-Disposition", ETag="ExportETag"),
+                            "headers": headers("Accept-Ranges", "Content-Disposition", ETag="ExportETag"),
                             "content": {export["media_type"]: content},
                         },
                         "304": response_ref("ExportNotModified"),
+                        **range_responses([export["media_type"]], headers(ETag="ExportETag")),
                         **problems,
                     },
                 }

@@ -2,45 +2,72 @@
 
 Headers follow draft-ietf-httpapi-ratelimit-headers-06: RateLimit-Limit, RateLimit-Remaining,
 RateLimit-Reset (seconds until the window resets) and RateLimit-Policy ("limit;w=window-seconds").
-Counters live in each worker's memory (the `limits` library's MemoryStorage), so with N gunicorn
-workers a client can get up to N times the limit; a shared storage (Redis) would make it exact.
+One budget per client address, whichever worker or process serves it: counters live in a `limits`
+storage shared by all of them, by default a SQLite file next to the database (api/ratelimit_sqlite.py),
+or the Redis or Memcached that ICC_EVENTS_RATE_LIMIT_STORAGE names when several hosts serve the API.
+`budget_of` decides which operations count; openapi.yaml documents a 429 on exactly those.
 """
 
 import math
 import time
+from pathlib import Path
 
 from flask import current_app, g, request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from api import ratelimit_sqlite
+from api.auth import authenticated_token
 from api.errors import APIProblem
 from api.formats import format_for_accept
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES, EXPENSIVE_READS = "writes", "expensive-reads"
+SETTINGS = {WRITES: "RATE_LIMIT_WRITES", EXPENSIVE_READS: "RATE_LIMIT_EXPENSIVE_READS"}
+DESCRIPTIONS = {
+    WRITES: "Too many writes from this client; retry after `Retry-After` seconds.",
+    EXPENSIVE_READS: "Too many expensive reads (searches, exports, CSV or NDJSON lists) from this client; "
+    "retry after `Retry-After` seconds.",
+}
 
-# A read is expensive when it searches or exports whole collections; add new such requests here.
+# A list is an expensive read when it searches or is exported whole; api/revalidation.py leaves these
+# to Flask, so they are always counted.
 EXPENSIVE_QUERY_PARAMETERS = ("q", "format")
 EXPENSIVE_FORMATS = ("csv", "ndjson")
-EXPENSIVE_PATH_PREFIXES = ("/v1/export/",)
 
 
-def is_expensive_read() -> bool:
-    """A full-text search or an export (by path, by parameter or by Accept)."""
-    if request.path.startswith(EXPENSIVE_PATH_PREFIXES):
-        return True
+def budget_of(endpoint: str | None) -> str | None:
+    """The budget an operation may spend, by Flask endpoint; None for those never limited.
+
+    Health, the OpenAPI file, docs, static files, pages, single records, histories and the change feed
+    are never limited; nor is a request no route answers (its 404 or 405 costs nothing).
+    """
+    blueprint, _, view = (endpoint or "").partition(".")
+    if blueprint == "writes":
+        return WRITES
+    if blueprint == "downloads" or endpoint == "search.search":
+        return EXPENSIVE_READS
+    if blueprint == "records" and view.startswith("list_"):
+        return EXPENSIVE_READS
+    return None
+
+
+def is_expensive_list_read() -> bool:
+    """A list read that searches (q=) or asks for CSV or NDJSON (format= or Accept)."""
     if any(name in request.args for name in EXPENSIVE_QUERY_PARAMETERS):
         return True
     return format_for_accept(request.headers.get("Accept")) in EXPENSIVE_FORMATS
 
 
-def limit_for_request() -> tuple[str, str] | None:
-    """(bucket, setting name) of the limit this request counts against, or None when it is free."""
-    if request.method not in SAFE_METHODS:
-        return "writes", "RATE_LIMIT_WRITES"
-    if is_expensive_read():
-        return "expensive-reads", "RATE_LIMIT_EXPENSIVE_READS"
-    return None
+def budget_for_request() -> str | None:
+    """The budget this request spends, or None when it is free."""
+    budget = budget_of(request.endpoint)
+    if budget == EXPENSIVE_READS:
+        if request.method not in ("GET", "HEAD"):
+            return None  # a CORS preflight is free
+        if request.blueprint == "records" and not is_expensive_list_read():
+            return None
+    return budget
 
 
 def documented_headers() -> dict:
@@ -64,21 +91,28 @@ def rate_limit_headers(item: RateLimitItem, remaining: int, reset_at: float) -> 
 
 
 def check_rate_limit() -> None:
-    """Count the request against its limit; a 429 once the client has used it up."""
-    limit = limit_for_request()
-    if limit is None or not current_app.config["RATE_LIMIT_ENABLED"]:
+    """Count the request against its budget; a 429 once the client has used it up."""
+    budget = budget_for_request()
+    if budget is None or not current_app.config["RATE_LIMIT_ENABLED"]:
         return
-    bucket, setting = limit
+    if budget == WRITES:
+        authenticated_token()  # a write without valid credentials gets its 401 here, before spending
     limiter: MovingWindowRateLimiter = current_app.extensions["rate_limiter"]
-    item = parse(current_app.config[setting])
+    item = parse(current_app.config[SETTINGS[budget]])
     client = request.remote_addr or "unknown"
-    allowed = limiter.hit(item, bucket, client)
-    stats = limiter.get_window_stats(item, bucket, client)
+    try:
+        allowed = limiter.hit(item, budget, client)
+        stats = limiter.get_window_stats(item, budget, client)
+    except Exception as error:  # noqa: BLE001 - a broken limiter must not take the API down with it
+        # The class only: a storage error's text may hold its URI, and with it a password.
+        failure = type(error).__name__
+        current_app.logger.warning("Rate limit storage failed (%s); request not counted", failure)
+        return
     headers = rate_limit_headers(item, stats.remaining, stats.reset_time)
     if not allowed:
         headers["Retry-After"] = str(max(1, int(headers["RateLimit-Reset"])))
         raise APIProblem(
-            429, f"Rate limit of {item.amount} {bucket} per {item.get_expiry()} s reached.", headers
+            429, f"Rate limit of {item.amount} {budget} per {item.get_expiry()} s reached.", headers
         )
     g.rate_limit_headers = headers
 
@@ -88,9 +122,25 @@ def add_rate_limit_headers(response):
     return response
 
 
+def storage_uri(config) -> str:
+    """RATE_LIMIT_STORAGE, or by default a SQLite file beside the database: icc-events.ratelimit.db."""
+    if config["RATE_LIMIT_STORAGE"]:
+        return config["RATE_LIMIT_STORAGE"]
+    return f"{ratelimit_sqlite.SCHEME}:///{Path(config['DATABASE']).with_suffix('.ratelimit.db')}"
+
+
 def init_app(app) -> None:
-    for setting in ("RATE_LIMIT_WRITES", "RATE_LIMIT_EXPENSIVE_READS"):
+    for setting in SETTINGS.values():
         parse(app.config[setting])  # a malformed limit fails at start, not on a request
-    app.extensions["rate_limiter"] = MovingWindowRateLimiter(MemoryStorage())
+    if app.config["RATE_LIMIT_ENABLED"]:
+        uri = storage_uri(app.config)
+        options = {}
+        if uri.startswith(f"{ratelimit_sqlite.SCHEME}:"):
+            options["busy_timeout_ms"] = app.config["DB_BUSY_TIMEOUT_MS"]
+        # An unknown scheme, a missing client library or an unusable file fails at start too.
+        storage = storage_from_string(uri, **options)
+        if not storage.check():
+            raise RuntimeError("The rate-limit storage (ICC_EVENTS_RATE_LIMIT_STORAGE) does not answer.")
+        app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
     app.before_request(check_rate_limit)
     app.after_request(add_rate_limit_headers)

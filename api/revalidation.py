@@ -71,20 +71,6 @@ class Revalidation:
             return self.wsgi_app(environ, remembering(start_response, remember))
         return self.wsgi_app(environ, start_response)
 
-    def early_answer(self, environ) -> tuple[str, list] | None:
-        """The 304's status and headers, logged, when the client's tag is current; else None.
-
-        For a server that asks before it builds a whole WSGI environ and response (api.server):
-        environ needs only the request's method, path, query string, scheme and headers.
-        """
-        started = time.perf_counter()
-        etag, _ = self.checked(environ)
-        if etag is None:
-            return None
-        answer = []
-        self.not_modified(environ, lambda status, headers: answer.extend((status, headers)), etag, started)
-        return answer[0], answer[1]
-
     def checked(self, environ):
         """check(), where any fault leaves the answer to Flask: (None, None)."""
         try:

@@ -1,7 +1,7 @@
 """The floor: the least a Python server can do to answer the benchmark's queries.
 
 Flask and the sqlite3 module, one read-only connection per worker, rows dumped as they come:
-no validation, no links, no schema. It runs on the same gunicorn, with the same workers, as the API.
+no validation, no links, no schema. It runs on the same server (Granian), with the same workers, as the API.
 """
 
 import csv

@@ -311,13 +311,13 @@ def machine() -> dict:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "wrk": wrk[0] if wrk else "?",
-        **{name: metadata.version(name) for name in ("datasette", "gunicorn", "flask", "marshmallow")},
+        **{name: metadata.version(name) for name in ("datasette", "granian", "flask", "marshmallow")},
     }
 
 
 @click.command()
 @click.option("--sizes", default="1000,100000", show_default=True, help="Synthetic record counts.")
-@click.option("--workers", default="2", show_default=True, help="gunicorn worker counts, e.g. 1,2.")
+@click.option("--workers", default="2", show_default=True, help="Worker counts, e.g. 1,2.")
 @click.option("--duration", default=2, show_default=True, help="Seconds of load per endpoint and round.")
 @click.option("--rounds", default=5, show_default=True, help="Turns each target takes per endpoint.")
 @click.option("--connections", default=8, show_default=True)

@@ -38,11 +38,12 @@ def commands(target: str, db_path: Path, port: int, workers: int) -> tuple[list[
             # A throughput benchmark asks for searches and exports far past the per-client limit.
         ], {"ICC_EVENTS_RATE_LIMIT_ENABLED": "false"}
     if target == "floor":
-        # Same gunicorn, worker class, worker count, worker timeout and access log as `icc-events serve`.
+        # The same server (Granian, WSGI), worker count and keep-alive as `icc-events serve`,
+        # with Granian's own access log in place of the app's.
         return [
-            python, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "--worker-class", "api.server.ApiSyncWorker",
-            "--timeout", "600", "--access-logfile", "-", "--pythonpath", str(BENCH_DIR), "floor:app",
+            python, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+            "--host", "127.0.0.1", "--port", str(port), "--access-log",
+            "--working-dir", str(BENCH_DIR), "floor:app",
         ], {"FLOOR_DB": str(db_path)}  # fmt: skip
     if target == "datasette":
         return [

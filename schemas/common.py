@@ -2,6 +2,8 @@
 
 import calendar
 import datetime as dt
+import json
+from collections.abc import Callable
 
 from marshmallow import (
     RAISE,
@@ -19,11 +21,35 @@ PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
 MAX_TEXT = 20_000
 
 
+READ_ONLY = "Read-only: the server sets it; leave it out of writes."
+MISSING = object()
+
+
 class StrictSchema(Schema):
     """Unknown fields are errors, and the OpenAPI description says so (additionalProperties: false)."""
 
     class Meta:
         unknown = RAISE
+
+    def load_echoing_read_only(self, data, served: Callable[[dict], dict]) -> dict:
+        """Load a record that may carry read-only (dump-only) fields, at any depth, as a client read it.
+
+        Each one sent must equal what the server serves for the loaded record, served(record): then it
+        is dropped; otherwise a ValidationError names its path. So a GET, edit, PUT round trip works,
+        and a client that changes a computed value learns it cannot.
+        """
+        writable, sent = split_read_only(self, data)
+        record = self.load(writable)
+        if sent:
+            representation = served(record)
+            errors = {}
+            for path, value in sent.items():
+                expected = value_at(representation, path)
+                if not same_json(value, expected):
+                    nest_error(errors, path, read_only_message(expected))
+            if errors:
+                raise ValidationError(errors)
+        return record
 
     def get_attribute(self, obj, attr, default):
         # Records are dumped from dicts: a plain lookup makes a cold render ~12% cheaper than
@@ -31,6 +57,65 @@ class StrictSchema(Schema):
         if isinstance(obj, dict) and "." not in attr:
             return obj.get(attr, default)
         return super().get_attribute(obj, attr, default)
+
+
+def split_read_only(schema: Schema, data, path: tuple = ()) -> tuple[object, dict[tuple, object]]:
+    """(data without the schema's dump-only fields, those fields' values by path such as
+    ("citations", 0, "url")); anything not shaped like the schema is left for load() to judge."""
+    if not isinstance(data, dict):
+        return data, {}
+    kept, removed = {}, {}
+    for name, value in data.items():
+        field = schema.fields.get(name)
+        if field is not None and field.dump_only:
+            removed[(*path, name)] = value
+            continue
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested) and isinstance(field, fields.List) and isinstance(value, list):
+            items = []
+            for index, item in enumerate(value):
+                item, found = split_read_only(inner.schema, item, (*path, name, index))
+                items.append(item)
+                removed.update(found)
+            value = items
+        elif isinstance(inner, fields.Nested) and not isinstance(field, fields.List):
+            value, found = split_read_only(inner.schema, value, (*path, name))
+            removed.update(found)
+        kept[name] = value
+    return kept, removed
+
+
+def value_at(data, path: tuple):
+    """The value at a path of names and list indexes, or MISSING."""
+    for step in path:
+        if isinstance(data, dict) and isinstance(step, str) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return MISSING
+    return data
+
+
+def same_json(a, b) -> bool:
+    """Equal as JSON: 1 and true, or 1 and 1.0, are different values here."""
+    return b is not MISSING and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def nest_error(errors: dict, path: tuple, message: str) -> None:
+    """errors with message at path, nested as marshmallow nests its own errors."""
+    for step in path[:-1]:
+        errors = errors.setdefault(step, {})
+    errors[path[-1]] = [message]
+
+
+def read_only_message(expected) -> str:
+    if expected is MISSING or expected is None:
+        return READ_ONLY
+    shown = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+    return (
+        f"Read-only, and not what the server computes for this record ({shown}): send that or leave it out."
+    )
 
 
 def Slug(**kwargs) -> fields.Str:

@@ -14,9 +14,9 @@ FTM_SCHEMATA = [
     "Occupancy",
     "CourtCase",
     "CourtCaseParty",
-    "LegalEntity",
     "Sanction",
     "Event",
+    "Documentation",
 ]
 
 

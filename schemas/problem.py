@@ -14,3 +14,7 @@ class ProblemSchema(Schema):
         values=fields.Str(),
         metadata={"description": "Problem per parameter or field, by name."},
     )
+    available = fields.List(
+        fields.Str(),
+        metadata={"description": "On a 406: the media types this resource can be answered in."},
+    )

@@ -191,10 +191,11 @@ def shape_fields(collection: Collection) -> dict[str, fields.Field]:
     from api.shape import includes
 
     return {
+        # id is always kept, so naming it (fields=id,name) is allowed and changes nothing.
         "fields": NameList(
-            [n for n in collection.schema.fields if n != "id"],
+            list(collection.schema.fields),
             metadata={
-                "description": "Comma-separated fields to return (id is always kept).",
+                "description": "Comma-separated fields to return (id is always kept, named or not).",
                 "example": next(n for n in collection.schema.fields if n != "id"),
             },
         ),

@@ -30,7 +30,7 @@ def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
 
 @contextlib.contextmanager
 def running_server(db_path: Path, log_path: Path, workers: int = 1, env: dict | None = None):
-    """`python -m api serve` on gunicorn; yields (base URL, process); its stderr goes to log_path."""
+    """`python -m api serve` (Granian); yields (base URL, process); its stderr goes to log_path."""
     port = free_port()
     command = [sys.executable, "-m", "api", "serve", "--db", str(db_path), "--port", str(port)]
     command += ["--workers", str(workers)]

@@ -1,4 +1,4 @@
-"""Headless Chromium against a real gunicorn server: the docs work offline, the viewer leads to records.
+"""Headless Chromium against a real server: the docs work offline, the viewer leads to records.
 
 Skips where Chromium or Playwright is missing locally; with CI=true it fails instead, so CI cannot
 pass without running it.

@@ -1,4 +1,4 @@
-"""The icc-events command: seed, openapi, and serve on a real gunicorn process."""
+"""The icc-events command: seed, openapi, and serve on a real Granian process."""
 
 import urllib.request
 
@@ -33,12 +33,12 @@ def test_openapi_writes_the_committed_description(tmp_path):
     assert out.read_text() == OPENAPI_FILE.read_text()
 
 
-def test_serve_builds_a_missing_database_and_answers_on_gunicorn(tmp_path):
+def test_serve_builds_a_missing_database_and_answers_on_granian(tmp_path):
     path = tmp_path / "missing.db"
     with running_server(path, tmp_path / "server.log") as (base_url, process):
         with urllib.request.urlopen(f"{base_url}/v1/warrants") as response:
             assert response.status == 200
-            assert response.headers["Server"].startswith("gunicorn")
+            assert response.headers["Server"] == "granian"
         assert path.exists()
         process.terminate()
         assert process.wait(timeout=10) == 0

@@ -17,7 +17,7 @@ from api.config import DEFAULTS, SettingError, settings_from_environment
         ({"ICC_EVENTS_ACCESS_LOG": "1"}, {"ACCESS_LOG": True}),
         ({"ICC_EVENTS_LOG_LEVEL": "warning"}, {"LOG_LEVEL": "WARNING"}),
         ({"ICC_EVENTS_PORT": "8080", "ICC_EVENTS_WORKERS": "4"}, {"PORT": 8080, "WORKERS": 4}),
-        ({"ICC_EVENTS_WORKER_TIMEOUT": "900"}, {"WORKER_TIMEOUT": 900}),
+        ({"ICC_EVENTS_HEADER_READ_TIMEOUT": "30"}, {"HEADER_READ_TIMEOUT": 30}),
         ({"ICC_EVENTS_HOST": "0.0.0.0", "OTHER": "x"}, {"HOST": "0.0.0.0"}),
     ],
 )
@@ -33,7 +33,7 @@ def test_environment_overrides_are_parsed(environ, expected):
         {"ICC_EVENTS_PORT": "0"},
         {"ICC_EVENTS_PORT": "http"},
         {"ICC_EVENTS_WORKERS": "65"},
-        {"ICC_EVENTS_WORKER_TIMEOUT": "5"},
+        {"ICC_EVENTS_HEADER_READ_TIMEOUT": "61"},
     ],
 )
 def test_bad_environment_value_is_an_error_naming_the_variable(environ):

@@ -1,4 +1,4 @@
-"""Curation against a real gunicorn server: concurrent editors, kill -9, a second source, feed replay."""
+"""Curation against a real server: concurrent editors, kill -9, a second source, feed replay."""
 
 import http.client
 import json
@@ -30,7 +30,7 @@ SECOND_ARTICLE = (
 
 @contextmanager
 def running_server(db_path, log_path, environment: dict | None = None):
-    """A gunicorn server (2 workers) on a free loopback port, in its own process group."""
+    """A real server (2 workers) on a free loopback port, in its own process group."""
     port = free_port()
     command = [sys.executable, "-m", "api", "serve", "--db", str(db_path), "--port", str(port)]
     # Write bursts here test durability, not the rate limit (tests/test_ratelimit.py does).

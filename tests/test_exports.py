@@ -5,7 +5,10 @@ import csv
 import io
 import json
 import re
+import shutil
 import sqlite3
+import stat
+import subprocess
 import zipfile
 
 import pytest
@@ -17,6 +20,8 @@ from frictionless import Package, validate
 from api.bulk import read_records, read_transaction
 from api.cli import cli
 from api.collections import COLLECTIONS
+from api.columns import public_columns
+from api.rows import column_types
 from tests.conftest import assert_problem
 
 EXPORTS = ["/v1/export/ftm", "/v1/export/sqlite", "/v1/export/csv.zip"]
@@ -156,6 +161,30 @@ def bundle_dir(client, tmp_path):
     return tmp_path / "bundle"
 
 
+@pytest.fixture
+def bundle_path(client, tmp_path):
+    response = client.get("/v1/export/csv.zip", buffered=True)
+    assert response.status_code == 200
+    path = tmp_path / "icc-events-csv.zip"
+    path.write_bytes(response.get_data())
+    return path
+
+
+def test_every_bundle_entry_is_a_regular_file_readable_by_all(bundle_path):
+    with zipfile.ZipFile(bundle_path) as bundle:
+        modes = {info.filename: info.external_attr >> 16 for info in bundle.infolist()}
+    assert modes and set(modes.values()) == {stat.S_IFREG | 0o644}, {k: oct(v) for k, v in modes.items()}
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="no unzip binary")
+def test_unzip_unpacks_the_bundle_as_rw_r_r(bundle_path, tmp_path):
+    out = tmp_path / "unzipped"
+    subprocess.run(["unzip", "-q", str(bundle_path), "-d", str(out)], check=True)
+    modes = {path.name: stat.filemode(path.stat().st_mode) for path in out.iterdir()}
+    assert len(modes) == len(COLLECTIONS) + 1
+    assert set(modes.values()) == {"-rw-r--r--"}, modes
+
+
 def test_csv_bundle_is_a_valid_frictionless_data_package(bundle_dir):
     report = validate(bundle_dir / "datapackage.json")
     assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])
@@ -167,7 +196,7 @@ def test_csv_bundle_holds_every_record_and_describes_every_field(bundle_dir, db_
     assert [r.name for r in package.resources] == list(COLLECTIONS)
     for resource in package.resources:
         assert len(resource.read_rows()) == live[resource.name].count
-        assert resource.schema.field_names == list(live[resource.name].columns_dict)
+        assert resource.schema.field_names == public_columns(COLLECTIONS[resource.name])
         assert all(field.description for field in resource.schema.fields), resource.name
 
 
@@ -222,3 +251,118 @@ def test_cli_export_refuses_bad_arguments(args, message, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["export", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def csv_header(text: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_api_csv_page_and_bundle_csv_have_one_header(client, bundle_dir, name):
+    response = client.get(f"/v1/{name}?format=csv")
+    assert response.status_code == 200
+    page_header = csv_header(response.get_data(as_text=True))
+    assert page_header == csv_header((bundle_dir / f"{name}.csv").read_text(encoding="utf-8"))
+    assert "issued.date" in page_header or name != "warrants"  # the API's documented, dotted naming
+
+
+# Columns only the store has: the row digest, the sort keys, partial dates under their storage names.
+INTERNAL_NAMES = {
+    column
+    for collection in COLLECTIONS.values()
+    for column in set(column_types(collection)) - set(public_columns(collection))
+}
+
+
+def is_internal(name: str) -> bool:
+    return name in INTERNAL_NAMES or name == "etag" or name.endswith("_sort")
+
+
+def names_in_api_pages(client, tmp_path) -> set[str]:
+    names = set()
+    for collection in COLLECTIONS:
+        csv_page = client.get(f"/v1/{collection}?format=csv")
+        ndjson_page = client.get(f"/v1/{collection}?format=ndjson")
+        assert csv_page.status_code == ndjson_page.status_code == 200
+        names.update(csv_header(csv_page.get_data(as_text=True)))
+        for line in ndjson_page.get_data(as_text=True).splitlines():
+            names.update(json.loads(line))
+    return names
+
+
+def names_in_csv_bundle(client, tmp_path) -> set[str]:
+    response = client.get("/v1/export/csv.zip", buffered=True)
+    assert response.status_code == 200
+    names = set()
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as bundle:
+        for resource in json.loads(bundle.read("datapackage.json"))["resources"]:
+            names.update(field["name"] for field in resource["schema"]["fields"])
+            names.update(csv_header(bundle.read(resource["path"]).decode("utf-8")))
+    return names
+
+
+def names_in_sqlite_export(client, tmp_path) -> set[str]:
+    response = client.get("/v1/export/sqlite", buffered=True)
+    assert response.status_code == 200
+    path = tmp_path / "export.db"
+    path.write_bytes(response.get_data())
+    snapshot = sqlite_utils.Database(path)
+    return {*snapshot.table_names(), *(c.name for t in snapshot.tables for c in t.columns)}
+
+
+def names_in_ftm_export(client, tmp_path) -> set[str]:
+    response = client.get("/v1/export/ftm")
+    assert response.status_code == 200
+    names = set()
+    for line in response.get_data(as_text=True).splitlines():
+        entity = json.loads(line)
+        names.update(entity, entity["properties"])
+    return names
+
+
+@pytest.mark.parametrize(
+    "exported_names",
+    [names_in_api_pages, names_in_csv_bundle, names_in_sqlite_export, names_in_ftm_export],
+    ids=["csv-and-ndjson-pages", "csv-bundle", "sqlite", "ftm"],
+)
+def test_no_export_carries_internal_columns(client, tmp_path, exported_names):
+    names = exported_names(client, tmp_path)
+    assert names
+    assert sorted(n for n in names if is_internal(n)) == []
+
+
+def test_sqlite_export_has_the_public_columns_of_the_csv_exports(snapshot_path):
+    snapshot = sqlite_utils.Database(snapshot_path)
+    for collection in COLLECTIONS.values():
+        assert snapshot[collection.table].columns_dict.keys() == set(public_columns(collection))
+
+
+def test_sqlite_export_declares_a_foreign_key_for_every_reference(snapshot_path):
+    with sqlite3.connect(snapshot_path) as conn:
+        for collection in COLLECTIONS.values():
+            declared = {
+                (row[3], row[2], row[4])  # from, table, to
+                for row in conn.execute(f"PRAGMA foreign_key_list([{collection.table}])")
+            }
+            expected = {(name, COLLECTIONS[to].table, "id") for name, to in collection.references().items()}
+            assert declared == expected, collection.name
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_datasette_links_a_record_to_the_records_it_references(snapshot_path):
+    labelled = datasette_get(
+        snapshot_path, "/warrants.json?_shape=array&_labels=on&id=warrant-benjamin-netanyahu"
+    )
+    assert labelled.status_code == 200
+    [warrant] = labelled.json()
+    assert warrant["court_id"] == {"value": "icc", "label": "International Criminal Court"}
+    assert warrant["subject_official_id"] == {"value": "benjamin-netanyahu", "label": "Benjamin Netanyahu"}
+    # Datasette links a foreign key in table pages (its row page does not expand them) ...
+    listed = datasette_get(snapshot_path, "/warrants?id=warrant-benjamin-netanyahu")
+    assert listed.status_code == 200
+    db = snapshot_path.stem
+    assert f'<a href="/{db}/organizations/icc">International Criminal Court</a>' in listed.text
+    # ... and the referenced record's page links back to the records that refer to it.
+    court = datasette_get(snapshot_path, "/organizations/icc")
+    assert court.status_code == 200
+    assert f'<a href="/{db}/warrants?court_id=icc">' in court.text

@@ -12,6 +12,7 @@ from followthemoney import model
 
 from api.bulk import read_records, read_transaction
 from api.cli import cli
+from api.collections import COLLECTIONS
 from api.ftm import MAPPED, ftm_lines
 
 SOURCE_ID = "trump-campaign-against-icc-faces-resistance"
@@ -74,28 +75,100 @@ def test_every_entity_reference_points_at_an_exported_entity_of_the_right_schema
         ("icc-events-position-icc-president", "Position"),
         ("icc-events-warrant-warrant-benjamin-netanyahu", "CourtCase"),
         ("icc-events-warrant-subject-warrant-benjamin-netanyahu", "CourtCaseParty"),
-        ("icc-events-sanction-sanctions-us-six-icc-judges", "Sanction"),
-        ("icc-events-sanction-target-sanctions-us-six-icc-judges", "LegalEntity"),
+        ("icc-events-sanction-sanctions-us-six-icc-judges", "Event"),
         ("icc-events-event-event-duterte-arrest", "Event"),
+        ("icc-events-statement-statement-tomoko-akane-no-pressure", "Documentation"),
     ],
 )
 def test_entity_ids_are_derived_from_ours(entities, entity_id, schema):
     assert entities[entity_id]["schema"] == schema
 
 
-def test_every_record_but_statements_becomes_an_entity(entities, client):
-    for collection, kind in [
-        ("sources", "source"),
-        ("organizations", "organization"),
-        ("officials", "official"),
-        ("warrants", "warrant"),
-        ("sanctions", "sanction"),
-        ("events", "event"),
-    ]:
+# Collection -> the kind in its entity ids (icc-events-<kind>-<id>).
+ENTITY_KINDS = {
+    "sources": "source",
+    "organizations": "organization",
+    "officials": "official",
+    "warrants": "warrant",
+    "sanctions": "sanction",
+    "events": "event",
+    "statements": "statement",
+}
+
+
+def test_every_record_but_an_unnamed_group_becomes_an_entity(entities, client):
+    for collection, kind in ENTITY_KINDS.items():
         response = client.get(f"/v1/{collection}?limit=500")
         assert response.status_code == 200
         for record in response.get_json()["data"]:
-            assert f"icc-events-{kind}-{record['id']}" in entities
+            unnamed = collection == "organizations" and record["kind"] == "group"
+            assert (f"icc-events-{kind}-{record['id']}" in entities) != unnamed, record["id"]
+
+
+def test_an_unnamed_group_is_text_on_the_records_that_mention_it(entities):
+    assert "icc-events-organization-israeli-prosecutors" not in entities
+    event = entities["icc-events-event-event-trump-supports-netanyahu-pardon-effort"]["properties"]
+    assert "Also involved: Israeli prosecutors" in event["description"]
+    assert "icc-events-official-benjamin-netanyahu" in event["involved"]
+
+
+def seed_records() -> dict[str, list[dict]]:
+    from seed.loader import read_seed
+
+    return read_seed()
+
+
+@pytest.mark.parametrize("statement", seed_records()["statements"], ids=lambda s: s["id"])
+def test_every_statement_is_the_articles_documentation_of_its_speaker(entities, statement):
+    documentation = entities[f"icc-events-statement-{statement['id']}"]
+    assert documentation["schema"] == "Documentation"
+    assert not model.get("Documentation").matchable
+    properties = documentation["properties"]
+    assert properties["document"] == [f"icc-events-source-{SOURCE_ID}"]
+    speakers = [
+        *(
+            [f"icc-events-official-{statement['speaker_official_id']}"]
+            if statement["speaker_official_id"]
+            else []
+        ),
+        *(
+            [f"icc-events-organization-{statement['speaker_organization_id']}"]
+            if statement["speaker_organization_id"]
+            else []
+        ),
+    ]
+    assert properties["entity"][: len(speakers)] == speakers
+    assert properties["summary"] == [statement["summary"]]
+    assert properties.get("date") == ([statement["said"]["date"]] if statement["said"]["date"] else None)
+    if statement["quote"]:
+        assert properties["description"][0] == statement["quote"]
+    assert properties["recordId"] == [statement["id"]]
+
+
+def test_a_statement_links_what_it_is_about_and_who_reported_it(entities):
+    properties = entities["icc-events-statement-statement-member-governments-wont-bow-to-us-pressure"][
+        "properties"
+    ]
+    assert properties["entity"] == [
+        "icc-events-organization-icc-member-states",
+        "icc-events-event-event-icc-member-states-annual-assembly",
+    ]
+    assert properties["role"] == ["Reported statement by ICC member states, as reported by HuffPost"]
+    assert properties["publisher"] == ["HuffPost"]
+
+
+@pytest.mark.parametrize("collection", [c for c in ENTITY_KINDS if c != "sources"])
+def test_every_citation_is_carried_on_the_entity_of_its_record(entities, collection):
+    for record in seed_records()[collection]:
+        entity = entities.get(f"icc-events-{ENTITY_KINDS[collection]}-{record['id']}")
+        if entity is None:  # an unnamed group: its record has no entity
+            continue
+        for citation in record["citations"]:
+            passage = (
+                f"Cited from {citation['source_id']}, characters {citation['start']}-{citation['end']}: "
+                f"\u201c{citation['quote']}\u201d"
+            )
+            assert passage in entity["properties"]["description"], (record["id"], citation["start"])
 
 
 def test_official_holds_a_position_through_an_occupancy(entities):
@@ -125,15 +198,26 @@ def test_warrant_with_a_described_subject_keeps_it_in_the_description(entities):
     assert "icc-events-warrant-subject-warrant-taliban-leaders" not in entities
 
 
-def test_sanction_on_an_unnamed_group_targets_a_legal_entity_that_says_so(entities):
-    sanction = entities["icc-events-sanction-sanctions-us-six-icc-judges"]["properties"]
-    assert sanction["entity"] == ["icc-events-sanction-target-sanctions-us-six-icc-judges"]
-    assert sanction["authority"] == ["US government (Trump administration)"]
-    assert sanction["country"] == ["us"]
-    assert sanction["provisions"] == ["Loss of bank access", "Ban on commercial services", "Travel ban"]
-    target = entities[sanction["entity"][0]]["properties"]
-    assert target["name"] == ["six judges"]
-    assert "not an identified person or organization" in target["summary"][0]
+def test_sanction_on_an_unnamed_group_is_an_event_not_a_matchable_entity(entities):
+    sanction = entities["icc-events-sanction-sanctions-us-six-icc-judges"]
+    assert sanction["schema"] == "Event" and not model.get("Event").matchable
+    properties = sanction["properties"]
+    assert properties["name"] == ["US sanctions on six judges"]
+    assert properties["involved"] == [
+        "icc-events-organization-us-government",
+        "icc-events-official-donald-trump",
+    ]
+    assert {"Loss of bank access", "Ban on commercial services", "Travel ban"} <= set(properties["keywords"])
+    assert "Target: six judges (6), not an identified person or organization" in properties["description"]
+
+
+def test_only_named_people_and_organizations_are_matchable(entities):
+    matchable = {e["id"] for e in entities.values() if model.get(e["schema"]).matchable}
+    assert matchable and all(
+        i.startswith(("icc-events-official-", "icc-events-organization-", "icc-events-position-"))
+        for i in matchable
+    ), sorted(matchable)
+    assert "LegalEntity" not in {e["schema"] for e in entities.values()}
 
 
 def test_the_article_is_a_document_with_its_text_and_hashes(entities, client):
@@ -171,9 +255,7 @@ def fact_part(entity: dict) -> tuple:
     return entity["id"], entity["schema"], entity["properties"]
 
 
-def test_export_reads_only_the_collections_the_mapping_uses(db_path):
+def test_export_reads_every_collection(db_path):
     with read_transaction(db_path) as db:
-        every = list(ftm_lines(read_records(db)))
-        mapped = list(ftm_lines(read_records(db, MAPPED)))
-    assert mapped == every  # statements, three in four records, are not held in memory for nothing
-    assert "statements" not in MAPPED
+        assert list(ftm_lines(read_records(db))) == list(ftm_lines(read_records(db, MAPPED)))
+    assert set(MAPPED) == set(COLLECTIONS)

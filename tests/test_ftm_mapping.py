@@ -67,3 +67,23 @@ def test_officials_sharing_a_post_share_one_position(seed_records):
     assert len(ids) == len(set(ids))
     posts = {e["properties"]["post"][0] for e in exported if e["schema"] == "Occupancy"}
     assert len(posts) == len(records["officials"]) - 1
+
+
+def test_a_sanction_of_a_named_official_is_a_sanction_of_that_person(seed_records):
+    records = copy.deepcopy(seed_records)
+    sanction = records["sanctions"][0]
+    sanction.update(target_kind="person", target_official_id=records["officials"][0]["id"], target_count=1)
+    entity = entities_of(records)[f"icc-events-sanction-{sanction['id']}"]
+    assert entity["schema"] == "Sanction"
+    assert entity["properties"]["entity"] == [f"icc-events-official-{records['officials'][0]['id']}"]
+    assert model.get("Sanction").validate(entity) is None
+
+
+def test_a_statement_by_an_unnamed_group_documents_what_it_is_about(seed_records):
+    records = copy.deepcopy(seed_records)
+    statement = next(s for s in records["statements"] if s["event_id"])
+    statement.update(speaker_official_id=None, speaker_organization_id="israeli-prosecutors")
+    entity = entities_of(records)[f"icc-events-statement-{statement['id']}"]
+    assert entity["properties"]["entity"] == [f"icc-events-event-{statement['event_id']}"]
+    assert "by Israeli prosecutors" in entity["properties"]["role"][0]
+    assert model.get("Documentation").validate(entity) is None

@@ -1,4 +1,4 @@
-"""A real gunicorn server under concurrent readers and writers: zero 5xx, no write lost or doubled.
+"""A real server under concurrent readers and writers: zero 5xx, no write lost or doubled.
 
 LOAD_SECONDS (default 10; the issue's figure is 60) and LOAD_CLIENTS (default 32) size the run;
 the figures go to build/reliability/load.json, which docs/RELIABILITY.md quotes.

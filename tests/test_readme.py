@@ -84,11 +84,15 @@ def test_help_lists_every_command_and_the_version_option():
 
 
 def settings_table() -> dict[str, str]:
-    rows = re.findall(r"^\| `(ICC_EVENTS_[A-Z_]+)` \| `([^`]*)` \|", readme_section("Operations"), re.M)
+    # An empty default is written *none*.
+    row = r"^\| `(ICC_EVENTS_[A-Z_]+)` \| (?:`([^`]*)`|\*none\*) \|"
+    rows = re.findall(row, readme_section("Operations"), re.M)
     return dict(rows)
 
 
 def shown(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

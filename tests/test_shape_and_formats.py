@@ -18,6 +18,33 @@ def test_fields_keeps_only_those_fields_and_the_id(client):
         assert set(warrant) == {"id", "title", "status"}
 
 
+@pytest.mark.parametrize(
+    ("fields", "kept"),
+    [
+        ("id", {"id"}),
+        ("id,title", {"id", "title"}),
+        ("title,id", {"id", "title"}),
+        ("id,id", {"id"}),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/warrants", "/v1/warrants/warrant-yoav-gallant"])
+def test_fields_may_name_the_id_that_is_always_kept(client, path, fields, kept):
+    response = client.get(f"{path}?fields={fields}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    for record in body["data"] if "data" in body else [body]:
+        assert set(record) == kept
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_fields_id_works_on_every_collection_and_format(client, name):
+    response = client.get(f"/v1/{name}?fields=id&limit=2")
+    assert response.status_code == 200
+    assert all(set(record) == {"id"} for record in response.get_json()["data"])
+    text = client.get(f"/v1/{name}?fields=id&format=csv").get_data(as_text=True)
+    assert text.split("\r\n")[0] == "id"
+
+
 def test_unknown_fields_are_problem_400_naming_them(client):
     body = assert_problem(client.get("/v1/warrants?fields=title,shoe_size,hat"), 400)
     assert "shoe_size" in body["errors"]["fields"] and "hat" in body["errors"]["fields"]
