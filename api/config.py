@@ -36,6 +36,8 @@ DEFAULTS = {
     "DB_BUSY_TIMEOUT_MS": 5000,
     # Client input caps: longer query strings get a 414, longer ids a 400.
     "MAX_QUERY_STRING_LENGTH": 4096,
+    # Larger request headers (all of them together) get a 431.
+    "MAX_HEADER_BYTES": 8192,
     "MAX_ID_LENGTH": 200,
     # Rate limits per client address, in the `limits` notation ("N per second|minute|hour").
     "RATE_LIMIT_ENABLED": True,
@@ -110,6 +112,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
     "ICC_EVENTS_DB_BUSY_TIMEOUT_MS": ("DB_BUSY_TIMEOUT_MS", int),
     "ICC_EVENTS_MAX_QUERY_STRING_LENGTH": ("MAX_QUERY_STRING_LENGTH", int),
+    "ICC_EVENTS_MAX_HEADER_BYTES": ("MAX_HEADER_BYTES", int),
     "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
     "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
