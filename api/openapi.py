@@ -460,8 +460,17 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
-    described = add_shared_components(add_rate_limit_responses(spec.to_dict(), app))
+    described = add_shared_components(add_header_cap_responses(add_rate_limit_responses(spec.to_dict(), app)))
     return mark_public_operations(add_request_id_header(described))
+
+
+def add_header_cap_responses(spec: dict) -> dict:
+    """A 431 on every operation: api/security.py checks the headers' size before any route runs."""
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = {**operation["responses"], "431": response_ref("HeadersTooLarge")}
+            operation["responses"] = dict(sorted(responses.items()))
+    return spec
 
 
 def add_rate_limit_responses(spec: dict, app: Flask) -> dict:

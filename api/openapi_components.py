@@ -84,6 +84,10 @@ RESPONSES = {
     ),
     "TooManyExpensiveReads": problem(DESCRIPTIONS[EXPENSIVE_READS], headers(*RATE_LIMIT_HEADERS)),
     "InternalError": problem("An unexpected error; details are logged, never sent."),
+    "HeadersTooLarge": problem(
+        "The request's headers are larger than the server accepts "
+        f"({DEFAULTS['MAX_HEADER_BYTES']} bytes in all by default)."
+    ),
     "Unavailable": problem(
         "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
         headers("Retry-After"),
