@@ -84,14 +84,12 @@ def json_ok(description: str, schema: dict) -> dict:
 
 
 def problems_with_cors(problems: dict, **more: str) -> dict:
-    found = {
-        **problems,
-        **{status: {"description": text, "content": PROBLEM} for status, text in more.items()},
+    """The shared problem responses (references, left as they are) and this API's own, with CORS."""
+    own = {
+        status: {"description": text, "headers": ANY_ORIGIN, "content": PROBLEM}
+        for status, text in more.items()
     }
-    return {
-        status: {**response, "headers": {**response.get("headers", {}), **ANY_ORIGIN}}
-        for status, response in sorted(found.items())
-    }
+    return dict(sorted({**problems, **own}.items()))
 
 
 def add_reconciliation(spec: APISpec, problems: dict[str, dict]) -> None:

@@ -79,7 +79,9 @@ def add_webhooks(spec: APISpec) -> None:
                         "headers": located,
                         "content": json_content("WebhookCreated"),
                     },
-                    **problems("400", "401", "403", "413", "415", "422", "500", "503"),
+                    **problems(
+                        "400", "401", "403", "413", "415", "422", "500", "503", accepts="application/json"
+                    ),
                 },
                 description="The URL must be https and resolve to public addresses only (SSRF); "
                 "a 422 names what is wrong. " + MESSAGES,
@@ -107,7 +109,18 @@ def add_webhooks(spec: APISpec) -> None:
                 "update_webhook",
                 "Change or re-enable a webhook",
                 {"200": {"description": "The subscription as changed.", "content": json_content("Webhook")}}
-                | problems("400", "401", "403", "404", "413", "415", "422", "500", "503"),
+                | problems(
+                    "400",
+                    "401",
+                    "403",
+                    "404",
+                    "413",
+                    "415",
+                    "422",
+                    "500",
+                    "503",
+                    accepts="application/merge-patch+json",
+                ),
                 description="`enabled: true` re-enables it, resets `failure_count` and makes what it "
                 "missed due now; `enabled: false` pauses it (changes keep queueing).",
                 item=True,

@@ -71,10 +71,11 @@ def test_server_logs_json_lines_and_exits_0_on_sigterm(seed_db_path, tmp_path):
 
 @pytest.fixture(scope="module")
 def big_db_path(seed_db_path, tmp_path_factory):
-    """The seed plus 20,000 synthetic records: downloads far larger than the socket buffers."""
+    """The seed plus 50,000 synthetic records: downloads far larger than the socket buffers, and than
+    what a worker needs to serve them."""
     path = tmp_path_factory.mktemp("big") / "icc-events.db"
     path.write_bytes(seed_db_path.read_bytes())
-    add_synthetic_records(path, 20_000, seed=3)
+    add_synthetic_records(path, 50_000, seed=3)
     return path
 
 
