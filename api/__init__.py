@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         downloads,
         errors,
         feed,
+        feeds,
         headers,
         index,
         meta,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(search_views.bp)

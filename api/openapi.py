@@ -14,6 +14,7 @@ from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
+from api.openapi_feeds import add_feeds
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
 from api.ratelimit import budget_of, documented_response
@@ -350,6 +351,7 @@ def build_spec(app: Flask) -> dict:
     add_cross_collection_views(spec)
     add_downloads(spec, problem_responses("400", "414", "500", "503"))
     add_index(spec, problem_responses("414", "500"))
+    add_feeds(spec, problem_responses("400", "414", "500", "503"))
     spec.path(
         path="/healthz",
         operations={
