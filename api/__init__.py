@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         storage_faults,
         timeline,
+        verify_views,
         writes,
     )
     from api.indexes import ensure_read_indexes
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(verify_views.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app

@@ -35,6 +35,9 @@ DEFAULTS = {
     # Client input caps: longer query strings get a 414, longer ids a 400.
     "MAX_QUERY_STRING_LENGTH": 4096,
     "MAX_ID_LENGTH": 200,
+    # POST /v1/verify: a larger body is a 413, a passage of more sentences a 422.
+    "VERIFY_MAX_BODY_BYTES": 64 * 1024,
+    "VERIFY_MAX_SENTENCES": 50,
     # Rate limits per client address, in the `limits` notation ("N per second|minute|hour").
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_WRITES": "60 per minute",

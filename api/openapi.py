@@ -17,6 +17,7 @@ from api.openapi_downloads import add_downloads
 from api.openapi_feeds import add_feeds
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
+from api.openapi_verify import add_verify
 from api.ratelimit import budget_of, documented_response
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
@@ -352,6 +353,7 @@ def build_spec(app: Flask) -> dict:
     add_downloads(spec, problem_responses("400", "414", "500", "503"))
     add_index(spec, problem_responses("414", "500"))
     add_feeds(spec, problem_responses("400", "414", "500", "503"))
+    add_verify(spec)
     spec.path(
         path="/healthz",
         operations={

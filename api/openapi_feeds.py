@@ -1,4 +1,4 @@
-"""The OpenAPI description of the Atom feeds (api/feeds.py) and of quote verification (api/verify.py)."""
+"""The OpenAPI description of the Atom feeds (api/feeds.py)."""
 
 from apispec import APISpec
 

@@ -26,7 +26,8 @@ WRITES, EXPENSIVE_READS = "writes", "expensive-reads"
 SETTINGS = {WRITES: "RATE_LIMIT_WRITES", EXPENSIVE_READS: "RATE_LIMIT_EXPENSIVE_READS"}
 DESCRIPTIONS = {
     WRITES: "Too many writes from this client; retry after `Retry-After` seconds.",
-    EXPENSIVE_READS: "Too many expensive reads (searches, exports, CSV or NDJSON lists) from this client; "
+    EXPENSIVE_READS: "Too many expensive reads (searches, exports, CSV or NDJSON lists, quote checks) from "
+    "this client; "
     "retry after `Retry-After` seconds.",
 }
 
