@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
@@ -45,6 +46,8 @@ DEFAULTS = {
     # Where the counters live, as a `limits` storage URI; empty: a SQLite file beside the database,
     # shared by every worker and process on this host. redis://host:6379 shares it between hosts.
     "RATE_LIMIT_STORAGE": "",
+    # The public URL of the API, for links made outside a request (icc-events mcp's span URLs).
+    "BASE_URL": "http://127.0.0.1:8000",
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
     "TRUSTED_PROXIES": (),
 }
@@ -84,6 +87,14 @@ def int_between(low: int, high: int):
     return parse
 
 
+def parse_base_url(value: str) -> str:
+    """An http or https URL with a host and no query or fragment, e.g. https://icc-events.example."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("expected an http(s) URL with a host, such as https://icc-events.example")
+    return value.strip().rstrip("/")
+
+
 def parse_networks(value: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
     networks = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -115,6 +126,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
     "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
     "ICC_EVENTS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", parse_networks),
+    "ICC_EVENTS_BASE_URL": ("BASE_URL", parse_base_url),
 }
 
 
