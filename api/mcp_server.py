@@ -18,7 +18,7 @@ from api import __version__
 from api.changes import list_changes
 from api.collections import COLLECTIONS
 from api.config import DEFAULTS
-from api.links import add_citation_urls, record_links, record_url, segment
+from api.links import add_citation_urls, record_url, segment, with_links
 from api.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
 from api.rows import PARTIAL_DATE_PARTS, from_row
 from api.search import label_column, search_all
@@ -71,12 +71,9 @@ class Tools:
         self.db, self.root = db, base_url.rstrip("/") + "/"
 
     def record(self, collection_name: str, row: dict) -> dict:
-        """A stored row as the API serves it, with links; a source's text moved into a quote."""
+        """A stored row as the API serves it (api.shape.render_row), links made from the base URL."""
         collection = COLLECTIONS[collection_name]
-        record = collection.schema.dump(from_row(collection, row))
-        add_citation_urls(record, self.root)
-        record["links"] = record_links(collection, record, self.root)
-        return record
+        return with_links(collection, collection.schema.dump(from_row(collection, row)), self.root)
 
     def answer(self, quotes: list[dict], **fields: Any) -> dict:
         return {**fields, "quotes": quotes, "note": DATA_NOT_INSTRUCTIONS}
