@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
         downloads,
         errors,
         feed,
+        feeds,
         headers,
         index,
         meta,
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         storage_faults,
         timeline,
+        verify_views,
         webhook_views,
         writes,
     )
@@ -72,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(search_views.bp)
@@ -79,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(reconcile.bp)
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(verify_views.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app

@@ -118,3 +118,9 @@ def apply_change(db: sqlite_utils.Database, change: dict) -> None:
     if row["etag"] != change["etag"]:
         raise ValueError(f"Change {change['seq']} does not reproduce its etag.")
     table.upsert(row, pk="id")
+
+
+def latest_changes(db: sqlite_utils.Database, limit: int) -> list[dict]:
+    """The last limit changes, newest first."""
+    rows = db.query("SELECT * FROM changes ORDER BY seq DESC LIMIT ?", [limit])
+    return [change_entry(row) for row in rows]

@@ -217,6 +217,39 @@ def deliver(db_path, once):
         pass
 
 
+@click.option(
+    "--base-url",
+    default=lambda: setting("BASE_URL"),
+    show_default="ICC_EVENTS_BASE_URL or http://127.0.0.1:8000",
+    help="The API's public URL, which span and record URLs start with.",
+)
+def mcp(db_path, base_url):
+    """Answer Model Context Protocol requests on stdin and stdout (read-only).
+
+    Tools: search, get_record, timeline, changes_since and verify_quote. Each answer carries the
+    exact quotes it rests on, with their span URLs; the database is opened read-only.
+
+    \b
+    Example:
+        icc-events mcp --db icc-events.db --base-url https://icc-events.example
+    """
+    from api.config import parse_base_url
+    from api.db import connect
+    from api.mcp_server import build_server
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
+    try:
+        base_url = parse_base_url(base_url)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
+    db = connect(db_path, readonly=True)
+    try:
+        build_server(db, base_url).run("stdio")
+    finally:
+        db.conn.close()
+
+
 @cli.command()
 @click.option(
     "--output",

@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
@@ -39,6 +40,9 @@ DEFAULTS = {
     # Larger request headers (all of them together) get a 431.
     "MAX_HEADER_BYTES": 8192,
     "MAX_ID_LENGTH": 200,
+    # POST /v1/verify: a larger body is a 413, a passage of more sentences a 422.
+    "VERIFY_MAX_BODY_BYTES": 64 * 1024,
+    "VERIFY_MAX_SENTENCES": 50,
     # Rate limits per client address, in the `limits` notation ("N per second|minute|hour").
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_WRITES": "60 per minute",
@@ -46,6 +50,8 @@ DEFAULTS = {
     # Where the counters live, as a `limits` storage URI; empty: a SQLite file beside the database,
     # shared by every worker and process on this host. redis://host:6379 shares it between hosts.
     "RATE_LIMIT_STORAGE": "",
+    # The public URL of the API, for links made outside a request (icc-events mcp's span URLs).
+    "BASE_URL": "http://127.0.0.1:8000",
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
     "TRUSTED_PROXIES": (),
     # Webhooks (api/webhooks.py, api/delivery.py). Private, loopback and link-local targets and plain
@@ -109,6 +115,14 @@ def positive_seconds(value: str) -> float:
     return number
 
 
+def parse_base_url(value: str) -> str:
+    """An http or https URL with a host and no query or fragment, e.g. https://icc-events.example."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("expected an http(s) URL with a host, such as https://icc-events.example")
+    return value.strip().rstrip("/")
+
+
 def parse_networks(value: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
     networks = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -149,6 +163,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", positive_seconds),
     "ICC_EVENTS_WEBHOOKS_POLL_SECONDS": ("WEBHOOKS_POLL_SECONDS", positive_seconds),
     "ICC_EVENTS_WEBHOOKS_LOG_KEPT": ("WEBHOOKS_LOG_KEPT", int_between(1, 1_000_000)),
+    "ICC_EVENTS_BASE_URL": ("BASE_URL", parse_base_url),
 }
 
 

@@ -105,8 +105,9 @@ def add_citation_urls(record: dict, root: str | None = None) -> None:
         citation["url"] = f"{root}sources/{segment(citation['source_id'])}#{span}"
 
 
-def with_links(collection: Collection, record: dict) -> dict:
-    root = request.root_url  # read once: each read goes through Flask's request proxy
+def with_links(collection: Collection, record: dict, root: str | None = None) -> dict:
+    """The record with its citation URLs and links; root defaults to the request's root URL."""
+    root = root or request.root_url  # read once: each read goes through Flask's request proxy
     add_citation_urls(record, root)
     record["links"] = record_links(collection, record, root)
     return record

@@ -26,9 +26,11 @@ from api.openapi_components import (
 )
 from api.openapi_curation import add_curation
 from api.openapi_downloads import RANGE_PARAMETERS, add_downloads, range_responses
+from api.openapi_feeds import add_feeds
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
 from api.openapi_reconcile import add_reconciliation
+from api.openapi_verify import add_verify
 from api.openapi_webhooks import add_webhooks
 from api.ratelimit import budget_of
 from api.rows import from_row, to_row
@@ -415,6 +417,8 @@ def build_spec(app: Flask) -> dict:
     add_index(spec, read_problems("414", "500"))
     add_reconciliation(spec, read_problems("400", "414", "500", "503"))
     add_webhooks(spec)
+    add_feeds(spec, read_problems("400", "414", "500", "503"))
+    add_verify(spec)
     spec.path(
         path="/healthz",
         operations={

@@ -26,7 +26,8 @@ WRITES, EXPENSIVE_READS = "writes", "expensive-reads"
 SETTINGS = {WRITES: "RATE_LIMIT_WRITES", EXPENSIVE_READS: "RATE_LIMIT_EXPENSIVE_READS"}
 DESCRIPTIONS = {
     WRITES: "Too many writes from this client; retry after `Retry-After` seconds.",
-    EXPENSIVE_READS: "Too many expensive reads (searches, exports, CSV or NDJSON lists) from this client; "
+    EXPENSIVE_READS: "Too many expensive reads (searches, exports, CSV or NDJSON lists, quote checks) from "
+    "this client; "
     "retry after `Retry-After` seconds.",
 }
 
@@ -49,6 +50,10 @@ def budget_of(endpoint: str | None) -> str | None:
         return EXPENSIVE_READS
     if blueprint == "records" and view.startswith("list_"):
         return EXPENSIVE_READS
+    if blueprint == "atom" and view.startswith("feed_"):
+        return EXPENSIVE_READS  # a collection feed with q= searches like its list
+    if endpoint == "verify.verify_quotes":
+        return EXPENSIVE_READS  # every sentence is matched against every source
     return None
 
 
@@ -63,9 +68,9 @@ def budget_for_request() -> str | None:
     """The budget this request spends, or None when it is free."""
     budget = budget_of(request.endpoint)
     if budget == EXPENSIVE_READS:
-        if request.method not in ("GET", "HEAD"):
+        if request.method == "OPTIONS":
             return None  # a CORS preflight is free
-        if request.blueprint == "records" and not is_expensive_list_read():
+        if request.blueprint in ("records", "atom") and not is_expensive_list_read():
             return None
     return budget
 

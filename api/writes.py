@@ -30,8 +30,9 @@ def scope_for(collection: Collection) -> str:
     return "write"
 
 
-def json_body(media_type: str):
-    """The request body parsed as JSON of media_type: 415, 413 or 400 otherwise."""
+def json_body(media_type: str, limit: int | None = None):
+    """The request body parsed as JSON of media_type: 415, 413 (over limit, default MAX_BODY_BYTES)
+    or 400 otherwise."""
     if request.mimetype != media_type:
         header = "Accept-Patch" if media_type == MERGE_PATCH else "Accept-Post"
         raise APIProblem(
@@ -39,7 +40,7 @@ def json_body(media_type: str):
             f"Send the body as {media_type}, not {request.mimetype or 'no media type'}.",
             {header: media_type},
         )
-    limit = current_app.config["MAX_BODY_BYTES"]
+    limit = limit or current_app.config["MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise APIProblem(413, f"The body is {request.content_length} bytes; the limit is {limit}.")
     try:

@@ -19,6 +19,7 @@ from api.config import DEFAULTS, SettingError, settings_from_environment
         ({"ICC_EVENTS_PORT": "8080", "ICC_EVENTS_WORKERS": "4"}, {"PORT": 8080, "WORKERS": 4}),
         ({"ICC_EVENTS_HEADER_READ_TIMEOUT": "30"}, {"HEADER_READ_TIMEOUT": 30}),
         ({"ICC_EVENTS_HOST": "0.0.0.0", "OTHER": "x"}, {"HOST": "0.0.0.0"}),
+        ({"ICC_EVENTS_BASE_URL": "https://icc-events.example/"}, {"BASE_URL": "https://icc-events.example"}),
     ],
 )
 def test_environment_overrides_are_parsed(environ, expected):
@@ -34,6 +35,8 @@ def test_environment_overrides_are_parsed(environ, expected):
         {"ICC_EVENTS_PORT": "http"},
         {"ICC_EVENTS_WORKERS": "65"},
         {"ICC_EVENTS_HEADER_READ_TIMEOUT": "61"},
+        {"ICC_EVENTS_BASE_URL": "icc-events.example"},
+        {"ICC_EVENTS_BASE_URL": "https://icc-events.example/#top"},
     ],
 )
 def test_bad_environment_value_is_an_error_naming_the_variable(environ):

@@ -78,6 +78,8 @@ def example_value(parameter: dict):
 
 def test_every_parameter_in_the_spec_is_accepted(client):
     for template, item in load_spec()["paths"].items():
+        if "get" not in item:
+            continue  # POST /v1/verify reads a body, tested in tests/test_verify.py
         parameters = [resolve(p) for p in item["get"].get("parameters", [])]
         path = template
         for parameter in parameters:

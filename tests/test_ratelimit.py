@@ -22,6 +22,8 @@ EXPENSIVE = [
     ("get", "/v1/warrants", {"Accept": "text/csv"}),
     ("get", "/v1/search?q=court", {}),
     ("get", "/v1/export/csv.zip", {}),
+    ("get", "/v1/statements.atom?q=court", {}),
+    ("post", "/v1/verify", {"Content-Type": "application/json"}),
     ("post", "/v1/warrants", {"Content-Type": "application/json"}),
     ("delete", "/v1/warrants/x", {}),
 ]
@@ -36,6 +38,8 @@ NEVER_LIMITED = [
     ("get", "/v1/warrants/warrant-benjamin-netanyahu?format=csv", {}),
     ("get", "/v1/timeline", {"Accept": "text/csv"}),
     ("get", "/v1/changes", {}),
+    ("get", "/v1/changes.atom", {}),
+    ("get", "/v1/warrants.atom?status=outstanding", {}),
     ("post", "/healthz", {}),
     ("get", "/nowhere?q=x", {}),
     ("options", "/v1/warrants?q=x", {"Origin": "https://a.example", "Access-Control-Request-Method": "GET"}),
