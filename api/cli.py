@@ -217,6 +217,8 @@ def deliver(db_path, once):
         pass
 
 
+@cli.command()
+@DB_OPTION
 @click.option(
     "--base-url",
     default=lambda: setting("BASE_URL"),
