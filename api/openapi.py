@@ -357,6 +357,10 @@ TAGS = {
     "exports": "Whole-database downloads: FollowTheMoney, SQLite, CSV with a data package.",
     "service": "The API index, health and this description.",
     "pages": "HTML pages for people: the landing page, the docs, the source viewer.",
+    "feeds": "Atom feeds (RFC 4287) of the change log and of any collection query, for feed readers.",
+    "verify": "Quote checking: does a passage appear in a source, exactly, nearly or not at all.",
+    "reconciliation": "The W3C Reconciliation API 0.2 (OpenRefine): match names to officials and "
+    "organizations.",
 }
 
 

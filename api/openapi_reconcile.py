@@ -213,7 +213,7 @@ def add_reconciliation(spec: APISpec, problems: dict[str, dict]) -> None:
                         "name": "id",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "maxLength": 300},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 300},
                         "example": "officials/donald-trump",
                     }
                 ],

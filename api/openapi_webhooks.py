@@ -92,6 +92,8 @@ def add_webhooks(spec: APISpec) -> None:
                 "List webhooks",
                 {"200": {"description": "Every subscription.", "content": json_content(listing)}}
                 | problems("401", "403", "500"),
+                description="Every subscription, with its filters, state and failure count; never "
+                "its secret.",
             ),
         },
     )
@@ -103,6 +105,8 @@ def add_webhooks(spec: APISpec) -> None:
                 "One webhook",
                 {"200": {"description": "The subscription.", "content": json_content("Webhook")}}
                 | problems("401", "403", "404", "500"),
+                description="One subscription: its URL, filters, whether it is enabled and how many "
+                "deliveries failed in a row; never its secret.",
                 item=True,
             ),
             "patch": operation(
@@ -136,6 +140,8 @@ def add_webhooks(spec: APISpec) -> None:
                 "Delete a webhook",
                 {"204": {"description": "Deleted, with its undelivered messages and its log."}}
                 | problems("401", "403", "404", "500", "503"),
+                description="Stops deliveries to it at once; its undelivered messages and its "
+                "delivery log go with it.",
                 item=True,
             ),
         },
@@ -148,6 +154,8 @@ def add_webhooks(spec: APISpec) -> None:
                 "A webhook's delivery log",
                 {"200": {"description": "Attempts, newest first.", "content": json_content(page)}}
                 | problems("400", "401", "403", "404", "500"),
+                description="Every delivery attempt, newest first: when, which message (webhook-id), "
+                "the status code or the kind of error, and how long it took. Page back with `before`.",
                 item=True,
                 parameters=[{"in": "query", "schema": DeliveriesQuerySchema}],
             ),
