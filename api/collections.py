@@ -15,7 +15,6 @@ from schemas.sources import SourceSchema
 from schemas.statements import StatementSchema
 from schemas.warrants import WarrantSchema
 
-
 # Fields that state nothing about the world, so need no citation: the id, the evidence itself, the
 # curator's note; every dump-only field (timestamps, links, computed values) is exempt as well.
 NOT_FACTUAL = ("id", "citations", "notes")
