@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_compress import Compress
 
     from api import (
+        annotations,
         cors,
         db,
         docs,
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(meta.bp)
     index.init_app(app)
     app.register_blueprint(records.bp)
+    app.register_blueprint(annotations.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
     app.register_blueprint(pages.bp)

@@ -12,6 +12,7 @@ from flask import Flask
 
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
+from api.openapi_annotations import add_annotations
 from api.openapi_curation import add_curation
 from api.openapi_downloads import add_downloads
 from api.openapi_index import add_index
@@ -349,6 +350,7 @@ def build_spec(app: Flask) -> dict:
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
     add_downloads(spec, problem_responses("400", "414", "500", "503"))
+    add_annotations(spec, problem_responses("404", "414", "500", "503"))
     add_index(spec, problem_responses("414", "500"))
     spec.path(
         path="/healthz",
