@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     storage_faults.ensure_usable(app.config["DATABASE"])
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
+    db.ensure_provenance_columns(app.config["DATABASE"])
     ensure_read_indexes(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)

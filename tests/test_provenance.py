@@ -5,9 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 import yaml
 
+from api import create_app
+from api.check import check_database
 from api.collections import COLLECTIONS
+from api.db import connect
 from seed.loader import SeedError, read_seed
 from tests.conftest import assert_problem
 from tests.curation_data import ICC_CITATION, JSON_HEADERS, PATCH_HEADERS, new_organization
@@ -238,3 +242,28 @@ def test_ndjson_export_carries_field_basis(client):
     duterte = next(line for line in lines if line["id"] == "warrant-rodrigo-duterte")
     assert duterte["field_basis"]["status"] == "inferred"
     assert duterte["citations"][0]["supports"]
+
+
+def test_database_built_before_field_support_is_served_with_null_basis(db_path):
+    db = sqlite_utils.Database(db_path)
+    for collection in COLLECTIONS.values():
+        if "citations" in collection.schema.fields:
+            for index in db[collection.table].indexes:
+                if "basis" in index.columns:
+                    db.execute(f"DROP INDEX [{index.name}]")
+            db.execute(f"ALTER TABLE [{collection.table}] DROP COLUMN basis")
+            db.execute(f"ALTER TABLE [{collection.table}] DROP COLUMN field_basis")
+    db.execute(
+        "UPDATE warrants SET citations = (SELECT json_group_array(json_remove(value, '$.supports', '$.basis',"
+        " '$.attributed_to', '$.reasoning')) FROM json_each(warrants.citations))"
+    )
+    db.conn.close()
+    client = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
+    warrant = get(client, "/v1/warrants/warrant-rodrigo-duterte")
+    assert (warrant["basis"], warrant["field_basis"]) == (None, {})
+    assert get(client, "/v1/officials/lina-selg")["basis"] == "stated"
+    assert "warrant-rodrigo-duterte" not in ids(client, "/v1/warrants?basis=stated")
+    report = check_database(connect(str(db_path)))
+    unsupported = {f.where for f in report.findings if f.check == "support"}
+    assert "warrants/warrant-rodrigo-duterte" in unsupported
+    assert not any(f.check == "etag" for f in report.findings)
