@@ -286,6 +286,8 @@ class RecordSchema(StrictSchema):
         allow_none=True,
         metadata={
             "filter": True,
+            "filter_description": "Only records whose weakest cited value has this basis: stated keeps "
+            "the records whose every cited value is stated; inferred, those with any inferred value.",
             "description": "The weakest basis of the record's cited values: stated only when every "
             "one is stated; null for a record stored before citations carried a basis.",
         },

@@ -232,7 +232,10 @@ def list_query_schema(collection: Collection) -> Schema:
             validate=check
             if isinstance(check, validate.OneOf)
             else [validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)],
-            metadata={"description": f"Only records whose {name} is this value."},
+            metadata={
+                "description": field.metadata.get("filter_description")
+                or f"Only records whose {name} is this value."
+            },
         )
         check = enum_or_length(field)
         if not isinstance(check, validate.OneOf):
