@@ -28,10 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         build_database(app.config["DATABASE"])
 
-    from flask_compress import Compress
-
     from api import (
         annotations,
+        compression,
         cors,
         db,
         docs,
@@ -50,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         storage_faults,
         timeline,
+        webhook_views,
         writes,
     )
     from api.indexes import ensure_read_indexes
@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     request_log.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    Compress(app)
+    compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(webhook_views.bp)
     app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app

@@ -43,7 +43,8 @@ def etag_matches(etag: str, tags, weak: bool = True) -> bool:
     """
     if tags.star_tag:
         return True
-    return any(t == etag or t.startswith(etag + ":") for t in tags.as_set(include_weak=weak))
+    # An empty tag (W/"") parses as None: it names nothing.
+    return any(t and (t == etag or t.startswith(etag + ":")) for t in tags.as_set(include_weak=weak))
 
 
 def is_fresh(etag: str, modified: dt.datetime | None) -> bool:

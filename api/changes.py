@@ -8,6 +8,7 @@ import sqlite_utils
 from api.collections import COLLECTIONS, Collection
 from api.provenance import field_basis, record_basis
 from api.rows import column_types, from_row, row_etag, to_row
+from api.webhooks import enqueue_change
 
 ACTIONS = ("created", "updated", "deleted")
 # Actors that are not tokens; token names cannot start with "(".
@@ -50,8 +51,8 @@ def log_change(
     before: dict | None,
     after: dict | None,
 ) -> None:
-    """Append one audit entry; the caller's transaction makes it and the write one unit."""
-    db.execute(
+    """Append one audit entry and its webhook messages; the caller's transaction makes them one unit."""
+    cursor = db.execute(
         "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -65,6 +66,7 @@ def log_change(
             _json(after),
         ],
     )
+    enqueue_change(db, cursor.lastrowid, collection.name, record_id, action)
 
 
 def _json(value: dict | None) -> str | None:

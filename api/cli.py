@@ -8,7 +8,7 @@ import click
 
 from api import __version__
 from api.bulk import FILE_EXPORTS
-from api.config import SettingError, setting, settings_from_environment
+from api.config import DEFAULTS, SettingError, setting, settings_from_environment
 
 DB_OPTION = click.option(
     "--db",
@@ -188,6 +188,41 @@ def serve(db_path, host, port, workers):
 
 
 @cli.command()
+@DB_OPTION
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron or a test).")
+def deliver(db_path, once):
+    """Send webhook messages from the outbox until stopped (SIGTERM or Ctrl-C: after the current batch).
+
+    Each change goes once to each matching subscription, signed per Standard Webhooks, oldest first
+    per record; failures are retried with exponential backoff and jitter, and a subscription is
+    disabled after ICC_EVENTS_WEBHOOKS_DISABLE_AFTER_FAILURES (15) failures in a row. Run one next to
+    `serve`; a killed deliverer resends what it had not recorded, under the same webhook-id.
+
+    \b
+    Example:
+        icc-events deliver --db icc-events.db
+    """
+    import logging
+    import signal
+    import threading
+
+    from api.delivery import DeliverySettings, deliver
+    from api.request_log import JSONLineFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONLineFormatter())
+    logging.basicConfig(level=setting("LOG_LEVEL"), handlers=[handler])
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    open_db(db_path).conn.close()
+    config = {**DEFAULTS, **settings_from_environment()}
+    try:
+        deliver(db_path, DeliverySettings.from_config(config), once=once, stop=stop)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
 @click.option(
     "--output",
     type=click.Path(dir_okay=False),
@@ -352,7 +387,9 @@ def export_command(db_path, export_format, out):
 
 @cli.command("import")
 @DB_OPTION
-@click.option("--replace", is_flag=True, help="Replace the database if it exists (its tokens are kept).")
+@click.option(
+    "--replace", is_flag=True, help="Replace the database if it exists (its tokens and webhooks are kept)."
+)
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_command(db_path, replace, source):
     """Build the database from exported (seed-format) files, validating every record.

@@ -52,7 +52,7 @@ class Collection:
         return self._partial_dates
 
     def filters(self) -> dict[str, fields.Field]:
-        """Equality filters: every scalar enum or reference field."""
+        """Equality filters: every scalar enum, code or reference field."""
         return self._filters
 
     def factual_fields(self) -> list[str]:
@@ -94,7 +94,7 @@ class Collection:
             if isinstance(f, fields.Str)
             and (not f.dump_only or f.metadata.get("filter"))
             and name != "id"
-            and ("references" in f.metadata or _is_enum(f))
+            and ("references" in f.metadata or "codes" in f.metadata or _is_enum(f))
         }
 
 

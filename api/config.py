@@ -5,6 +5,8 @@ import os
 
 DEFAULTS = {
     "DATABASE": "icc-events.db",
+    # Where the big downloads are built, one file per version of their data; empty: <DATABASE>.downloads.
+    "DOWNLOADS_DIR": "",
     "MAX_PAGE_SIZE": 500,
     "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
@@ -34,6 +36,8 @@ DEFAULTS = {
     "DB_BUSY_TIMEOUT_MS": 5000,
     # Client input caps: longer query strings get a 414, longer ids a 400.
     "MAX_QUERY_STRING_LENGTH": 4096,
+    # Larger request headers (all of them together) get a 431.
+    "MAX_HEADER_BYTES": 8192,
     "MAX_ID_LENGTH": 200,
     # Rate limits per client address, in the `limits` notation ("N per second|minute|hour").
     "RATE_LIMIT_ENABLED": True,
@@ -44,6 +48,20 @@ DEFAULTS = {
     "RATE_LIMIT_STORAGE": "",
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
     "TRUSTED_PROXIES": (),
+    # Webhooks (api/webhooks.py, api/delivery.py). Private, loopback and link-local targets and plain
+    # http are refused unless this is on: for tests and development only (SSRF).
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    # Retry n waits min(BASE * 2**(n-1), MAX) seconds, times a random factor from 0.5 to 1 (jitter).
+    "WEBHOOKS_RETRY_BASE_SECONDS": 5.0,
+    "WEBHOOKS_RETRY_MAX_SECONDS": 3600.0,
+    # This many failed attempts in a row, on any of its messages, disable a subscription.
+    "WEBHOOKS_DISABLE_AFTER_FAILURES": 15,
+    # Seconds to connect, and to wait for each read of the response.
+    "WEBHOOKS_TIMEOUT_SECONDS": 10.0,
+    # How often the deliverer looks for new messages when it has nothing due.
+    "WEBHOOKS_POLL_SECONDS": 1.0,
+    # Delivery attempts kept per subscription; older ones are deleted as new ones are logged.
+    "WEBHOOKS_LOG_KEPT": 1000,
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -81,6 +99,16 @@ def int_between(low: int, high: int):
     return parse
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not 0 < number <= 86400:
+        raise ValueError("expected a number of seconds above 0, at most 86400")
+    return number
+
+
 def parse_networks(value: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
     networks = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -95,6 +123,7 @@ def parse_networks(value: str) -> tuple[str, ...]:
 # Environment variable -> (setting, parser). The README's settings table lists exactly these.
 ENVIRONMENT = {
     "ICC_EVENTS_DB": ("DATABASE", str),
+    "ICC_EVENTS_DOWNLOADS_DIR": ("DOWNLOADS_DIR", str),
     "ICC_EVENTS_MAX_BODY_BYTES": ("MAX_BODY_BYTES", int),
     "ICC_EVENTS_ACCESS_LOG": ("ACCESS_LOG", parse_bool),
     "ICC_EVENTS_LOG_LEVEL": ("LOG_LEVEL", parse_log_level),
@@ -107,11 +136,19 @@ ENVIRONMENT = {
     "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
     "ICC_EVENTS_DB_BUSY_TIMEOUT_MS": ("DB_BUSY_TIMEOUT_MS", int),
     "ICC_EVENTS_MAX_QUERY_STRING_LENGTH": ("MAX_QUERY_STRING_LENGTH", int),
+    "ICC_EVENTS_MAX_HEADER_BYTES": ("MAX_HEADER_BYTES", int),
     "ICC_EVENTS_RATE_LIMIT_ENABLED": ("RATE_LIMIT_ENABLED", parse_bool),
     "ICC_EVENTS_RATE_LIMIT_WRITES": ("RATE_LIMIT_WRITES", str),
     "ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": ("RATE_LIMIT_EXPENSIVE_READS", str),
     "ICC_EVENTS_RATE_LIMIT_STORAGE": ("RATE_LIMIT_STORAGE", str),
     "ICC_EVENTS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", parse_networks),
+    "ICC_EVENTS_WEBHOOKS_ALLOW_PRIVATE": ("WEBHOOKS_ALLOW_PRIVATE", parse_bool),
+    "ICC_EVENTS_WEBHOOKS_RETRY_BASE_SECONDS": ("WEBHOOKS_RETRY_BASE_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_RETRY_MAX_SECONDS": ("WEBHOOKS_RETRY_MAX_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_DISABLE_AFTER_FAILURES": ("WEBHOOKS_DISABLE_AFTER_FAILURES", int_between(1, 1000)),
+    "ICC_EVENTS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_POLL_SECONDS": ("WEBHOOKS_POLL_SECONDS", positive_seconds),
+    "ICC_EVENTS_WEBHOOKS_LOG_KEPT": ("WEBHOOKS_LOG_KEPT", int_between(1, 1_000_000)),
 }
 
 

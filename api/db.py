@@ -170,6 +170,63 @@ def create_curation_tables(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS feed (id TEXT NOT NULL)")
     if db.execute("SELECT 1 FROM feed").fetchone() is None:
         db.execute("INSERT INTO feed (id) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM feed)", [uuid.uuid4().hex])
+    create_webhook_tables(db)
+
+
+def create_webhook_tables(db: sqlite_utils.Database) -> None:
+    """Subscriptions, the outbox (one row per change and matching subscription) and the attempt log."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            collections TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            failure_count INTEGER NOT NULL,
+            disabled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    # A row lives until its message is delivered (the log keeps the history). AUTOINCREMENT: the id
+    # is the message's webhook-id, which receivers dedupe on, so it is never reused.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS webhook_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+            change_seq INTEGER NOT NULL,
+            collection TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            leased_until REAL NOT NULL DEFAULT 0
+        )"""
+    )
+    # The pending messages of one record, oldest first: the deliverer only sends a record's oldest.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS webhook_outbox_pending ON webhook_outbox"
+        " (subscription_id, collection, record_id, id)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (next_attempt_at)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+            outbox_id INTEGER NOT NULL,
+            change_seq INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            duration_ms INTEGER NOT NULL,
+            delivered INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_subscription"
+        " ON webhook_deliveries (subscription_id, id)"
+    )
 
 
 def feed_id(db: sqlite_utils.Database) -> str:

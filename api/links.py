@@ -5,11 +5,13 @@ from urllib.parse import quote, urlencode
 
 import flask
 from flask import request
+from marshmallow import Schema, fields
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.urls import iri_to_uri
 from werkzeug.utils import cached_property
 
 from api.collections import Collection
+from schemas.common import StrictSchema
 
 # A page carries hundreds of links: formatting them from the request's root URL is several times
 # cheaper than building each through the URL map. The paths are the records blueprint's and the
@@ -70,6 +72,29 @@ def record_links(collection: Collection, record: dict, root: str | None = None) 
     for name, (target, field_name) in collection.backlinks.items():
         links[name] = list_url(target, root, **{field_name: record["id"]})
     return links
+
+
+def uri(description: str, **kwargs) -> fields.Str:
+    return fields.Str(metadata={"format": "uri", "description": description}, **kwargs)
+
+
+def links_schema(collection: Collection) -> type[Schema]:
+    """The `links` object record_links makes for this collection, each link a field, for the spec."""
+    attrs = {"self": uri("This record.", required=True)}
+    for field_name, target in collection.references().items():
+        attrs[link_name(field_name)] = uri(
+            f"The record in {target} that {field_name} names; left out when null."
+        )
+    for field_name, target in collection.list_references().items():
+        attrs[link_name(field_name)] = fields.List(
+            fields.Str(metadata={"format": "uri"}),
+            metadata={
+                "description": f"The records in {target} that {field_name} names; left out when empty."
+            },
+        )
+    for name, (target, field_name) in collection.backlinks.items():
+        attrs[name] = uri(f"The list of {target} whose {field_name} is this record.", required=True)
+    return StrictSchema.from_dict(attrs, name=f"{collection.singular.title()}LinksSchema")
 
 
 def add_citation_urls(record: dict, root: str | None = None) -> None:

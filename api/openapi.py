@@ -3,64 +3,44 @@
 `icc-events openapi` writes it to openapi.yaml; a test fails when the committed file differs.
 """
 
+import inspect
 import re
 
 import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
+from marshmallow import Schema, fields
 
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
+from api.links import links_schema
 from api.openapi_annotations import add_annotations
+from api.openapi_components import (
+    CACHE_HEADERS,
+    RATE_LIMITED,
+    add_shared_components,
+    headers,
+    query_parameters,
+    read_problems,
+    response_ref,
+)
 from api.openapi_curation import add_curation
-from api.openapi_downloads import add_downloads
+from api.openapi_downloads import RANGE_PARAMETERS, add_downloads, range_responses
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
-from api.ratelimit import budget_of, documented_response
+from api.openapi_webhooks import add_webhooks
+from api.ratelimit import budget_of
 from api.rows import from_row, to_row
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
 from schemas.results import SearchHitSchema, TimelineEntrySchema
-
-PROBLEM_RESPONSES = {
-    "400": "A query parameter is unknown, repeated or invalid, or an id is too long; "
-    "`errors` names each one.",
-    "404": "No record has this id.",
-    "406": "None of the formats the Accept header allows is offered (JSON, CSV, NDJSON).",
-    "414": "The query string is longer than the server accepts "
-    f"({DEFAULTS['MAX_QUERY_STRING_LENGTH']} bytes by default).",
-    "500": "An unexpected error; details are logged, never sent.",
-    "503": "The database is busy, read-only, full or unreadable; retry after `Retry-After` seconds.",
-}
-RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
 
 EXAMPLE_BASE_URL = "http://localhost:8000"
 
 
 def schema_name(collection: Collection) -> str:
     return collection.singular.title()
-
-
-def problem_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-
-
-def problem_responses(*keys: str) -> dict:
-    """The documented problem responses by status; 503 with its Retry-After header.
-
-    429s are added by add_rate_limit_responses, to the operations the limiter counts.
-    """
-    responses = {}
-    for key in keys:
-        response = problem_response(PROBLEM_RESPONSES[key])
-        if key == "503":
-            response["headers"] = {"Retry-After": RETRY_AFTER}
-        responses[key] = response
-    return responses
 
 
 def example_records(app: Flask) -> dict[str, dict]:
@@ -78,29 +58,6 @@ def example_records(app: Flask) -> dict[str, dict]:
                 record["length"] = len(record["text"])
             examples[name] = with_links(collection, collection.schema.dump(record))
     return examples
-
-
-CACHE_HEADERS = {
-    "ETag": {
-        "description": "Strong validator of this representation; send it back in If-None-Match.",
-        "schema": {"type": "string"},
-    },
-    "Last-Modified": {
-        "description": "The latest updated_at of the records in the representation.",
-        "schema": {"type": "string"},
-    },
-    "Cache-Control": {"description": "How long caches may reuse the response.", "schema": {"type": "string"}},
-}
-NEXT_LINK = {
-    "Link": {
-        "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
-        "schema": {"type": "string"},
-    }
-}
-NOT_MODIFIED = {
-    "description": "The copy named by If-None-Match (or If-Modified-Since) is current; no body.",
-    "headers": CACHE_HEADERS,
-}
 
 
 def export_media_types(record: dict) -> dict:
@@ -129,6 +86,19 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def read_schema(collection: Collection) -> type[Schema]:
+    """The collection's schema with `links` described link by link (the record schema leaves it open)."""
+    links = fields.Nested(
+        links_schema(collection),
+        dump_only=True,
+        metadata={
+            "description": "URLs of this record, of the records it refers to and of those referring to it."
+        },
+    )
+    base = type(collection.schema)
+    return type(f"{base.__name__}WithLinks", (base,), {"links": links})
+
+
 def shaped_schema(spec: APISpec, collection: Collection) -> dict:
     """A record shaped by fields= (only id required) and include= (related records under included)."""
     from api.shape import includes
@@ -142,8 +112,12 @@ def shaped_schema(spec: APISpec, collection: Collection) -> dict:
             included[include_name] = {"type": "array", "items": one}
         else:
             included[include_name] = {"anyOf": [*targets, {"type": "null"}]}
+    # A default is what a write leaves out gets; a shaped record may leave out any field.
+    fields_ = {
+        key: {k: v for k, v in value.items() if k != "default"} for key, value in full["properties"].items()
+    }
     properties = {
-        **full["properties"],
+        **fields_,
         "included": {"type": "object", "additionalProperties": False, "properties": included},
     }
     return {"type": "object", "required": ["id"], "additionalProperties": False, "properties": properties}
@@ -163,9 +137,22 @@ def facets_schema() -> dict:
     }
 
 
+# Query parameters described once under components, by parameter name.
+PAGE_SHARED = {"limit": "Limit", "cursor": "Cursor"}
+
+
+def item_shared(name: str) -> dict[str, str]:
+    return {"fields": f"{name}Fields", "include": f"{name}Include", "format": "ItemFormat"}
+
+
+def list_shared(name: str) -> dict[str, str]:
+    shared = {"changed_since": "ChangedSince", "q": "Search", "format": "ListFormat"}
+    return {**PAGE_SHARED, **item_shared(name), **shared}
+
+
 def add_collection(spec: APISpec, collection: Collection, example: dict) -> None:
     name = schema_name(collection)
-    spec.components.schema(name, schema=type(collection.schema))
+    spec.components.schema(name, schema=read_schema(collection))
     spec.components.schema(f"{name}Shaped", shaped_schema(spec, collection))
     record = {"anyOf": [ref(name), ref(f"{name}Shaped")]}
     spec.components.schema(
@@ -191,12 +178,17 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                 "description": "Keyset-paged: follow `links.next` (also in the `Link` header) "
                 "until it is null.",
                 "tags": [tag],
-                "parameters": [{"in": "query", "schema": list_query_schema(collection)}],
+                "parameters": [
+                    *query_parameters(spec, list_query_schema(collection), list_shared(name)),
+                    *RANGE_PARAMETERS,
+                ],
                 "responses": {
                     "200": {
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
-                        "or every matching record (CSV, NDJSON without limit; streamed).",
-                        "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                        "or every matching record (CSV, NDJSON without limit; streamed). The whole "
+                        "collection (no filter, cursor or fields, default sort) is served from a file, "
+                        "byte ranges and all.",
+                        "headers": headers("Link", *CACHE_HEADERS, "Accept-Ranges"),
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": f"#/components/schemas/{name}List"},
@@ -211,8 +203,9 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                             **export_media_types(record),
                         },
                     },
-                    "304": NOT_MODIFIED,
-                    **problem_responses("400", "406", "414", "500", "503"),
+                    "304": response_ref("NotModified"),
+                    **range_responses([*CSV_MEDIA_TYPE, "application/x-ndjson"], headers(*CACHE_HEADERS)),
+                    **read_problems("400", "406", "414", "500", "503"),
                 },
             }
         },
@@ -223,6 +216,9 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
             "get": {
                 "operationId": f"get_{collection.singular}",
                 "summary": f"Get one {collection.singular}",
+                "description": "The record with `links` to the records it refers to and to those "
+                "referring to it. `fields=` and `include=` shape it; `format=` or Accept picks JSON, "
+                "CSV or NDJSON.",
                 "tags": [tag],
                 "parameters": [
                     {
@@ -232,27 +228,29 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "schema": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["MAX_ID_LENGTH"]},
                         "example": example["id"],
                     },
-                    {"in": "query", "schema": item_query_schema(collection)},
+                    *query_parameters(spec, item_query_schema(collection), item_shared(name)),
                 ],
                 "responses": {
                     "200": {
                         "description": f"The {collection.singular}. Without fields= and include=, "
                         "its ETag is the stored record's own digest.",
-                        "headers": CACHE_HEADERS,
+                        "headers": headers(*CACHE_HEADERS),
                         "content": {
                             "application/json": {"schema": record, "example": example},
                             **export_media_types(record),
                         },
                     },
-                    "304": NOT_MODIFIED,
-                    **problem_responses("400", "404", "406", "414", "500", "503"),
+                    "304": response_ref("NotModified"),
+                    **read_problems("400", "404", "406", "414", "500", "503"),
                 },
             }
         },
     )
 
 
-def json_list_operation(operation_id: str, summary: str, description: str, query, item: str) -> dict:
+def json_list_operation(
+    spec: APISpec, operation_id: str, summary: str, description: str, query, shared: dict, item: str
+) -> dict:
     """A GET answering a JSON list of item schemas, with caching and problems."""
     return {
         "get": {
@@ -260,11 +258,11 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
             "summary": summary,
             "description": description,
             "tags": ["query"],
-            "parameters": [{"in": "query", "schema": query}],
+            "parameters": query_parameters(spec, query, shared),
             "responses": {
                 "200": {
                     "description": summary + ".",
-                    "headers": {**NEXT_LINK, **CACHE_HEADERS},
+                    "headers": headers("Link", *CACHE_HEADERS),
                     "content": {
                         "application/json": {
                             "schema": {
@@ -279,8 +277,8 @@ def json_list_operation(operation_id: str, summary: str, description: str, query
                         }
                     },
                 },
-                "304": NOT_MODIFIED,
-                **problem_responses("400", "414", "500", "503"),
+                "304": response_ref("NotModified"),
+                **read_problems("400", "414", "500", "503"),
             },
         }
     }
@@ -292,6 +290,7 @@ def add_cross_collection_views(spec: APISpec) -> None:
     spec.path(
         path="/v1/search",
         operations=json_list_operation(
+            spec,
             "search",
             "Search every collection",
             "SQLite FTS5 with the porter stemmer; any string is a valid query (operators are taken "
@@ -299,20 +298,80 @@ def add_cross_collection_views(spec: APISpec) -> None:
             "like the lists (equal ranks by collection, then id). Every page ranks all matches again, "
             "so a write between pages can move a hit across the cursor.",
             SearchQuerySchema,
+            {"cursor": "Cursor"},
             "SearchHit",
         ),
     )
     spec.path(
         path="/v1/timeline",
         operations=json_list_operation(
+            spec,
             "timeline",
             "Timeline of dated records",
             "Events, warrants, sanctions and statements with a known date, earliest first: partial "
             "dates order by their first possible day, then their last. Keyset-paged like the lists.",
             TimelineQuerySchema,
+            PAGE_SHARED,
             "TimelineEntry",
         ),
     )
+
+
+# Objects the document's own schema (the OpenAPI 3.1 one) describes; here only as open objects.
+OPEN_OBJECT = {"type": "object", "additionalProperties": True}
+OPENAPI_DOCUMENT = {
+    "type": "object",
+    "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0), here this API's.",
+    "required": ["openapi", "info", "paths"],
+    "properties": {
+        "openapi": {"type": "string", "description": "The OpenAPI version.", "example": "3.1.0"},
+        "info": {
+            "type": "object",
+            "required": ["title", "version"],
+            "properties": {
+                "title": {"type": "string"},
+                "version": {"type": "string", "description": "This API's version."},
+                "description": {"type": "string"},
+            },
+            "additionalProperties": True,
+        },
+        "servers": {"type": "array", "items": OPEN_OBJECT},
+        "tags": {"type": "array", "items": OPEN_OBJECT},
+        "paths": {
+            "type": "object",
+            "description": "Path template -> its operations.",
+            "additionalProperties": OPEN_OBJECT,
+        },
+        "components": OPEN_OBJECT,
+    },
+    "additionalProperties": True,
+}
+# No public home yet: a url (it must be absolute) belongs here once there is one.
+CONTACT = {"name": "icc-events curators"}
+# Tags of the operations that are not a collection's, in the order the docs show them.
+TAGS = {
+    "changes": "The change feed: every write, oldest first, to replay or poll.",
+    "query": "Search and the timeline, across collections.",
+    "exports": "Whole-database downloads: FollowTheMoney, SQLite, CSV with a data package.",
+    "service": "The API index, health and this description.",
+    "pages": "HTML pages for people: the landing page, the docs, the source viewer.",
+}
+
+
+def add_tags(spec: APISpec) -> None:
+    """One tag per collection, described by its schema module's docstring, then the others."""
+    for collection in COLLECTIONS.values():
+        spec.tag({"name": collection.name, "description": inspect.getmodule(collection.schema).__doc__})
+    for name, description in TAGS.items():
+        spec.tag({"name": name, "description": description})
+
+
+def mark_public_operations(spec: dict) -> dict:
+    """Reads need no token: each operation that names no security scheme says so, with security: []."""
+    for item in spec["paths"].values():
+        for operation in item.values():
+            operation.setdefault("security", [])
+    return spec
 
 
 def build_spec(app: Flask) -> dict:
@@ -328,9 +387,11 @@ def build_spec(app: Flask) -> dict:
             "sanctions against the court's people, the officials involved and what they said. "
             "Every record cites the exact characters of its source.",
             "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
+            "contact": CONTACT,
         },
         servers=[{"url": "/"}],
     )
+    add_tags(spec)
     spec.components.schema("Problem", schema=ProblemSchema)
     spec.components.schema(
         "PageLinks",
@@ -344,20 +405,24 @@ def build_spec(app: Flask) -> dict:
             },
         },
     )
+    spec.components.schema("OpenApiDocument", OPENAPI_DOCUMENT)
     examples = example_records(app)
     for collection in COLLECTIONS.values():
         add_collection(spec, collection, examples[collection.name])
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
-    add_downloads(spec, problem_responses("400", "414", "500", "503"))
-    add_annotations(spec, problem_responses("404", "414", "500", "503"))
-    add_index(spec, problem_responses("414", "500"))
+    add_downloads(spec, read_problems("400", "414", "500", "503"))
+    add_annotations(spec, read_problems("404", "414", "500", "503"))
+    add_index(spec, read_problems("414", "500"))
+    add_webhooks(spec)
     spec.path(
         path="/healthz",
         operations={
             "get": {
                 "operationId": "healthz",
                 "summary": "Health check",
+                "description": "200 while the service runs and its database answers a query; "
+                "for load balancers and monitors. Never rate-limited.",
                 "tags": ["service"],
                 "responses": {
                     "200": {
@@ -372,7 +437,7 @@ def build_spec(app: Flask) -> dict:
                             }
                         },
                     },
-                    **problem_responses("414", "500", "503"),
+                    **read_problems("414", "500", "503"),
                 },
             }
         },
@@ -383,25 +448,33 @@ def build_spec(app: Flask) -> dict:
             "get": {
                 "operationId": "openapi",
                 "summary": "This OpenAPI description",
+                "description": "The contract this server implements: the openapi.yaml committed with "
+                "its code, which /docs renders.",
                 "tags": ["service"],
                 "responses": {
                     "200": {
                         "description": "The OpenAPI 3.1 description, as committed.",
-                        # The body is YAML text whose document is a mapping, which is what
+                        # YAML text; the schema is that of the document it parses to, which is what
                         # a client that parses it (and Schemathesis) validates.
-                        "content": {
-                            "application/yaml": {
-                                "schema": {"type": "object", "required": ["openapi", "info", "paths"]}
-                            }
-                        },
+                        "content": {"application/yaml": {"schema": ref("OpenApiDocument")}},
                     },
-                    **problem_responses("414"),
+                    **read_problems("414"),
                 },
             }
         },
     )
     add_pages(spec)
-    return add_request_id_header(add_rate_limit_responses(spec.to_dict(), app))
+    described = add_shared_components(add_header_cap_responses(add_rate_limit_responses(spec.to_dict(), app)))
+    return mark_public_operations(add_request_id_header(described))
+
+
+def add_header_cap_responses(spec: dict) -> dict:
+    """A 431 on every operation: api/security.py checks the headers' size before any route runs."""
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = {**operation["responses"], "431": response_ref("HeadersTooLarge")}
+            operation["responses"] = dict(sorted(responses.items()))
+    return spec
 
 
 def add_rate_limit_responses(spec: dict, app: Flask) -> dict:
@@ -412,7 +485,7 @@ def add_rate_limit_responses(spec: dict, app: Flask) -> dict:
         for method, operation in operations.items():
             endpoint, _ = routes.match(url, method.upper())
             if budget := budget_of(endpoint):
-                responses = {**operation["responses"], "429": documented_response(budget)}
+                responses = {**operation["responses"], "429": response_ref(RATE_LIMITED[budget])}
                 operation["responses"] = dict(sorted(responses.items()))
     return spec
 

@@ -4,67 +4,44 @@ from apispec import APISpec
 
 from api.collections import COLLECTIONS, Collection
 from api.editing import writable
+from api.openapi_components import headers, query_parameters, response_ref
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
 CREATE_PROBLEMS = ("400", "401", "403", "409", "413", "415", "422", "500", "503")
 EDIT_PROBLEMS = ("400", "401", "403", "404", "412", "413", "415", "422", "428", "500", "503")
 DELETE_PROBLEMS = ("401", "403", "404", "409", "412", "428", "500", "503")
-STATUS_TEXT = {
-    "400": "The body is not valid JSON, or a query parameter is bad; `errors` names each one.",
-    "401": "No valid bearer token (unknown, revoked or malformed).",
-    "403": "The token's scope does not allow this write.",
-    "404": "No record has this id.",
-    "410": "The `since` cursor came from an earlier change log: the database was rebuilt or imported "
-    "since, and its changes are numbered from 1 again. Read the feed from the beginning.",
-    "409": "Conflict: the id is taken, or (on delete) other records still refer to this one; "
-    "`errors` names them.",
-    "412": "If-Match does not match the record's current ETag: it changed since you read it.",
-    "413": "The body is larger than the server accepts.",
-    "415": "The body is not of the media type this operation takes.",
-    "422": "The record is not valid: `errors` maps each field path (e.g. `citations.0.quote`) to "
-    "its problem; citations must match their source, references must exist, and read-only fields "
-    "(links, timestamps, citation urls, date bounds) must be left out or be what the server computes.",
-    "428": "This write needs an If-Match header with the ETag you last read.",
-    "500": "An unexpected error; details are logged, never sent.",
-    "503": "Other writes held the database for the whole busy timeout; retry after `Retry-After` seconds.",
+# Each write's problem responses by status: names of shared responses (api/openapi_components.py).
+WRITE_PROBLEMS = {
+    "400": "BadBody",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "410": "CursorGone",
+    "412": "PreconditionFailed",
+    "413": "ContentTooLarge",
+    "422": "InvalidRecord",
+    "428": "PreconditionRequired",
+    "500": "InternalError",
+    "503": "WritesBusy",
 }
-STRING = {"schema": {"type": "string"}}
-HEADERS = {
-    "401": {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", **STRING}},
-    "403": {"WWW-Authenticate": {"description": "Bearer challenge naming the scope needed.", **STRING}},
-    "412": {"ETag": {"description": "The record's current ETag.", **STRING}},
-    "503": {"Retry-After": {"description": "Seconds to wait before retrying.", **STRING}},
-}
+# The 415 names the media type the operation takes.
+UNSUPPORTED = {"application/json": "UnsupportedJson", "application/merge-patch+json": "UnsupportedMergePatch"}
 
 
-def problem(status: str, extra_headers: dict | None = None) -> dict:
-    response = {
-        "description": STATUS_TEXT[status],
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+def problems(*statuses: str, accepts: str | None = None) -> dict:
+    """Problem responses by status, as references; accepts is the media type the 415 names."""
+    return {
+        status: response_ref(UNSUPPORTED[accepts] if status == "415" else WRITE_PROBLEMS[status])
+        for status in statuses
     }
-    headers = {**HEADERS.get(status, {}), **(extra_headers or {})}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def problems(*statuses: str, accepts: tuple[str, str] | None = None) -> dict:
-    """Problem responses by status; accepts = (header, media type) the 415 names."""
-    responses = {s: problem(s) for s in statuses}
-    if accepts and "415" in responses:
-        header, media_type = accepts
-        responses["415"] = problem("415", {header: {"description": f"Send {media_type}.", **STRING}})
-    return responses
 
 
 def record_response(name: str, description: str, location: bool = False) -> dict:
-    headers = {"ETag": {"description": "Strong validator of the version just written.", **STRING}}
-    if location:
-        headers["Location"] = {"description": "The new record's URL.", **STRING}
     return {
         "description": description,
-        "headers": headers,
+        "headers": headers(ETag="WrittenETag", **({"Location": "Location"} if location else {})),
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
     }
 
@@ -76,14 +53,14 @@ def body(media_type: str, schema_name: str, description: str, example: dict | No
     return {"required": True, "description": description, "content": {media_type: content}}
 
 
-RECORD_ID = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RECORD_ID = {"name": "record_id", "schema": {"type": "string"}}
 IF_MATCH = {
     "name": "If-Match",
-    "in": "header",
     "required": True,
     "description": "The ETag from your last read of this record; a 428 without it, a 412 if it is stale.",
     "schema": {"type": "string"},
 }
+CHANGES_SHARED = {"since": "Since", "limit": "ChangesLimit"}
 
 
 def input_schemas(spec: APISpec, collection: Collection, name: str) -> None:
@@ -127,13 +104,14 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                     "201": record_response(name, f"The {singular} as stored.", location=True),
                     **problems(
                         *CREATE_PROBLEMS,
-                        accepts=("Accept-Post", "application/json"),
+                        accepts="application/json",
                     ),
                 },
             }
         },
     )
-    item_parameters = [RECORD_ID, IF_MATCH]
+    spec.components.response(f"{name}Stored", record_response(name, f"The {singular} as stored."))
+    item_parameters = ["RecordId", "IfMatch"]
     spec.path(
         path=f"/v1/{collection.name}/{{record_id}}",
         operations={
@@ -147,10 +125,10 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "parameters": item_parameters,
                 "requestBody": body("application/json", f"{name}Input", f"The {singular}'s new version."),
                 "responses": {
-                    "200": record_response(name, f"The {singular} as stored."),
+                    "200": response_ref(f"{name}Stored"),
                     **problems(
                         *EDIT_PROBLEMS,
-                        accepts=("Accept-Post", "application/json"),
+                        accepts="application/json",
                     ),
                 },
             },
@@ -164,10 +142,10 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "parameters": item_parameters,
                 "requestBody": body("application/merge-patch+json", f"{name}Patch", "The fields to change."),
                 "responses": {
-                    "200": record_response(name, f"The {singular} as stored."),
+                    "200": response_ref(f"{name}Stored"),
                     **problems(
                         *EDIT_PROBLEMS,
-                        accepts=("Accept-Patch", "application/merge-patch+json"),
+                        accepts="application/merge-patch+json",
                     ),
                 },
             },
@@ -180,7 +158,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
                 "security": secured,
                 "parameters": item_parameters,
                 "responses": {
-                    "204": {"description": "Deleted."},
+                    "204": response_ref("Deleted"),
                     **problems(*DELETE_PROBLEMS),
                 },
             },
@@ -191,12 +169,7 @@ def add_writes(spec: APISpec, collection: Collection, name: str, example: dict) 
 def feed_response(description: str) -> dict:
     return {
         "description": description,
-        "headers": {
-            "Link": {
-                "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
-                **STRING,
-            }
-        },
+        "headers": headers("Link"),
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChangeList"}}},
     }
 
@@ -210,13 +183,12 @@ def add_history(spec: APISpec, collection: Collection) -> None:
                 "summary": f"Every version of one {collection.singular}",
                 "description": "Its change-log entries, oldest first; also for a deleted record.",
                 "tags": [collection.name],
-                "parameters": [RECORD_ID, {"in": "query", "schema": ChangesQuerySchema}],
+                "parameters": ["RecordId", *query_parameters(spec, ChangesQuerySchema, CHANGES_SHARED)],
                 "responses": {
-                    "200": feed_response("This record's changes."),
-                    "400": problem("400"),
-                    "404": {**problem("404"), "description": "No record with this id has ever existed."},
-                    "410": problem("410"),
-                    "500": problem("500"),
+                    "200": response_ref("RecordChanges"),
+                    **problems("400"),
+                    "404": response_ref("NeverExisted"),
+                    **problems("410", "500"),
                 },
             }
         },
@@ -235,8 +207,9 @@ def add_feed(spec: APISpec) -> None:
                 "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
                 "cursor": {
                     "type": "string",
-                    "description": "Pass as `since` to continue after this page, now or later; it is "
-                    "refused (410) once the database has been rebuilt or imported.",
+                    "description": "An opaque token: pass it, as it is, as `since` to continue after "
+                    "this page, now or later; it is refused (410) once the database has been rebuilt "
+                    "or imported.",
                 },
                 "links": {"$ref": "#/components/schemas/PageLinks"},
             },
@@ -253,12 +226,10 @@ def add_feed(spec: APISpec) -> None:
                 "database reproduces this one. Follow `links.next` until it is null, keep `cursor`, and "
                 "poll again later with `since=<cursor>`.",
                 "tags": ["changes"],
-                "parameters": [{"in": "query", "schema": ChangesQuerySchema}],
+                "parameters": query_parameters(spec, ChangesQuerySchema, CHANGES_SHARED),
                 "responses": {
                     "200": feed_response("A page of changes."),
-                    "400": problem("400"),
-                    "410": problem("410"),
-                    "500": problem("500"),
+                    **problems("400", "410", "500"),
                 },
             }
         },
@@ -275,6 +246,10 @@ def add_curation(spec: APISpec, examples: dict[str, dict], schema_name) -> None:
             "description": "A token from `icc-events tokens create`; reads need none.",
         },
     )
+    spec.components.parameter("RecordId", "path", RECORD_ID)
+    spec.components.parameter("IfMatch", "header", IF_MATCH)
+    spec.components.response("RecordChanges", feed_response("This record's changes."))
+    spec.components.response("Deleted", {"description": "Deleted."})
     for collection in COLLECTIONS.values():
         add_writes(spec, collection, schema_name(collection), examples[collection.name])
         add_history(spec, collection)

@@ -2,8 +2,9 @@
 
 from apispec import APISpec
 
+from api.openapi_components import header_ref, headers, read_problems, response_ref
+
 HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
-PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 REQUEST_ID = {
     "description": "The request's id: the client's X-Request-ID when it is 1 to 128 of A-Z a-z 0-9 . _ : -, "
     "otherwise a new one. The access log records it.",
@@ -12,14 +13,14 @@ REQUEST_ID = {
 
 
 def page(operation_id: str, summary: str, description: str, parameters=(), not_found: str = "") -> dict:
-    etag = {"description": "Strong validator of the page's content.", "schema": {"type": "string"}}
+    """A GET of an HTML page; not_found names the shared 404 response of a page with a path parameter."""
     responses = {
-        "200": {"description": "The page.", "headers": {"ETag": etag}, "content": HTML_PAGE},
-        "304": {"description": "The page is unchanged since the ETag sent in If-None-Match."},
+        "200": response_ref("Page"),
+        "304": response_ref("PageNotModified"),
     }
     if not_found:
-        responses["404"] = {"description": not_found, "content": PROBLEM}
-    responses["500"] = {"description": "An unexpected error; details are logged.", "content": PROBLEM}
+        responses["404"] = response_ref(not_found)
+    responses.update(read_problems("414", "500"))
     operation = {
         "operationId": operation_id,
         "summary": summary,
@@ -34,6 +35,9 @@ def page(operation_id: str, summary: str, description: str, parameters=(), not_f
 
 def add_pages(spec: APISpec) -> None:
     """The pages people read: HTML, same server, same error shape."""
+    spec.components.response(
+        "Page", {"description": "The page.", "headers": headers(ETag="PageETag"), "content": HTML_PAGE}
+    )
     spec.path(
         path="/",
         operations=page(
@@ -63,18 +67,17 @@ def add_pages(spec: APISpec) -> None:
             "The source's full text with every cited span highlighted; each highlight links to the "
             "records citing it. A citation's `url` points here, at `#char=start,end`.",
             [source_id],
-            not_found="No source has this id.",
+            not_found="SourcePageNotFound",
         ),
     )
 
 
 def add_request_id_header(spec: dict) -> dict:
     """Every response of every operation carries X-Request-ID."""
-    spec.setdefault("components", {}).setdefault("headers", {})["X-Request-ID"] = REQUEST_ID
-    for item in spec["paths"].values():
-        for operation in item.values():
-            for response in operation["responses"].values():
-                response.setdefault("headers", {})["X-Request-ID"] = {
-                    "$ref": "#/components/headers/X-Request-ID"
-                }
+    components = spec.setdefault("components", {})
+    components["headers"] = {"X-Request-ID": REQUEST_ID, **components.get("headers", {})}
+    responses = [r for item in spec["paths"].values() for o in item.values() for r in o["responses"].values()]
+    for response in [*responses, *components.get("responses", {}).values()]:
+        if "$ref" not in response:
+            response.setdefault("headers", {})["X-Request-ID"] = header_ref("X-Request-ID")
     return spec

@@ -80,15 +80,6 @@ def documented_headers() -> dict:
     return headers
 
 
-def documented_response(budget: str) -> dict:
-    """The 429 response of an operation that spends this budget, as openapi.yaml states it."""
-    return {
-        "description": DESCRIPTIONS[budget],
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        "headers": documented_headers(),
-    }
-
-
 def rate_limit_headers(item: RateLimitItem, remaining: int, reset_at: float) -> dict[str, str]:
     reset = max(0, math.ceil(reset_at - time.time()))
     return {

@@ -8,11 +8,19 @@ from flask import current_app, request
 from api.errors import APIProblem
 
 
+def header_bytes(environ: dict) -> int:
+    """The size of a request's headers as sent: each name, value and its ": " and CRLF."""
+    return sum(len(key) - 5 + len(value) + 4 for key, value in environ.items() if key.startswith("HTTP_"))
+
+
 def enforce_input_caps() -> None:
-    """A 414 for an oversized query string, a 400 for an oversized id, before any view or query runs."""
+    """A 431 for oversized headers, a 414 for an oversized query string, a 400 for an oversized id,
+    before any view or query runs."""
+    config = current_app.config
+    if header_bytes(request.environ) > config["MAX_HEADER_BYTES"]:
+        raise APIProblem(431, f"The request headers are larger than {config['MAX_HEADER_BYTES']} bytes.")
     if request.routing_exception is not None:
         return  # an unknown path or method gets its 404 or 405 first, whatever its size
-    config = current_app.config
     if len(request.query_string) > config["MAX_QUERY_STRING_LENGTH"]:
         raise APIProblem(414, f"The query string is longer than {config['MAX_QUERY_STRING_LENGTH']} bytes.")
     for name, value in (request.view_args or {}).items():

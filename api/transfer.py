@@ -64,24 +64,31 @@ def write_yaml(path: Path, records: list[dict]) -> None:
 EXPORT_FORMATS: dict[str, Callable[[str | os.PathLike, Path], dict[str, int]]] = {"seed": export_seed}
 
 
-def import_seed(db_path: str | os.PathLike, seed_dir: Path) -> dict[str, int]:
-    """Replace the database at db_path with one built from seed files; its tokens are kept.
+# Who may write and who is told of writes: not part of the data, so an import keeps them.
+KEPT_ON_IMPORT = ("tokens", "webhook_subscriptions")
 
-    The change log starts again with one 'created' entry per record (actor "(import)").
+
+def import_seed(db_path: str | os.PathLike, seed_dir: Path) -> dict[str, int]:
+    """Replace the database at db_path with one built from seed files; its tokens and webhooks are kept.
+
+    The change log starts again with one 'created' entry per record (actor "(import)"); webhook
+    subscribers are not sent those, and messages still waiting in the old outbox are dropped.
     """
-    tokens = []
+    kept = {}
     if Path(db_path).exists():
         old = connect(str(db_path), readonly=True)
         try:
-            if "tokens" in old.table_names():
-                tokens = list(old.query("SELECT * FROM tokens"))
+            for table in KEPT_ON_IMPORT:
+                if table in old.table_names():
+                    kept[table] = list(old.query(f"SELECT * FROM [{table}]"))
         finally:
             old.conn.close()
     counts = build_database(db_path, seed_dir, actor=IMPORT_ACTOR)
-    if tokens:
+    if any(kept.values()):
         db = connect(str(db_path))
         try:
-            db["tokens"].insert_all(tokens)
+            for table, rows in kept.items():
+                db[table].insert_all(rows)
         finally:
             db.conn.close()
     return counts

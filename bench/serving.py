@@ -8,7 +8,8 @@ Servers, each with 2 workers and its stock settings unless named:
 - `granian`: stock Granian in WSGI mode (`--interface wsgi --factory api:create_app`);
 - `serve`: `python -m api serve` from this checkout, as the README starts it.
 
-Load (wrk, -c16 -t2, over keep-alive where the server keeps connections open):
+Load (wrk, -c16 -t2, over keep-alive where the server keeps connections open; every server is up at
+once and they take turns, --rounds times; the median turn is kept):
 - `items`: statements by id, a different random one each request (cold: 20,000 ids over the table);
 - `pages`: pages of 50 from random cursors over the whole table;
 - `items_304`: the same random items with their current ETag in If-None-Match.
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
@@ -229,7 +230,7 @@ def slow_clients(base: str, process: subprocess.Popen, fix: dict, seconds: float
         except OSError:
             errors += 1
         latencies.append(time.perf_counter() - started)
-        if n % 20 == 0:
+        if n % 5 == 1:
             peak_kb = max(peak_kb, tree_rss_kb(process.pid))
     stop.set()
     for s in partial:
@@ -246,25 +247,40 @@ def slow_clients(base: str, process: subprocess.Popen, fix: dict, seconds: float
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median request rate, with every run's rate kept beside it."""
+    ranked = sorted(runs, key=lambda figures: figures["rps"])
+    return {**ranked[len(ranked) // 2], "rps_runs": [round(r["rps"]) for r in runs]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--baseline-checkout", type=Path, help="a checkout whose `api serve` is compared")
     parser.add_argument("--servers", default="baseline,gunicorn-gthread,granian,serve")
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per figure")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes at each load")
     parser.add_argument("--slow-seconds", type=float, default=15.0)
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "serving")
     args = parser.parse_args()
+    db_path = args.db.resolve()
     rng = random.Random(14203)
-    fix = fixtures(args.db.resolve(), rng)
+    fix = fixtures(db_path, rng)
     names = [n for n in args.servers.split(",") if n != "baseline" or args.baseline_checkout]
     results = {"machine": os.uname().nodename, "cores": os.cpu_count(), "workers": WORKERS, "servers": {}}
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    # Every server is up at once and they take turns, so a busy moment on the machine falls on all.
+    with ExitStack() as stack:
+        bases = {name: stack.enter_context(running(name, db_path, args.baseline_checkout, False))[0]
+                 for name in names}  # fmt: skip
+        for turn in range(args.rounds):
+            for name in names:
+                print(f"{name}: load, turn {turn + 1}", file=sys.stderr)
+                runs[name].append(load(bases[name], fix, args.duration))
     for name in names:
-        print(f"{name}: load", file=sys.stderr)
-        with running(name, args.db.resolve(), args.baseline_checkout, rate_limits=False) as (base, _):
-            figures = load(base, fix, args.duration)
+        figures = {key: median_run([run[key] for run in runs[name]]) for key in runs[name][0]}
         print(f"{name}: slow clients", file=sys.stderr)
-        with running(name, args.db.resolve(), args.baseline_checkout, rate_limits=True) as (base, process):
+        with running(name, db_path, args.baseline_checkout, rate_limits=True) as (base, process):
             figures["slow_clients"] = slow_clients(base, process, fix, args.slow_seconds)
         results["servers"][name] = figures
         print(json.dumps({name: figures}), file=sys.stderr)

@@ -145,6 +145,21 @@ def Enum(choices, **kwargs) -> fields.Str:
     return fields.Str(validate=validate.OneOf(choices), **kwargs)
 
 
+def Code(known: list[str], **kwargs) -> fields.Str:
+    """A code from an open list: any slug is valid; the codes known today are documented, not enforced.
+
+    Data outgrows a closed enum (the court opens new situations), and a client built on one would break.
+    """
+    metadata = kwargs.setdefault("metadata", {})
+    metadata["codes"] = list(known)
+    metadata["examples"] = list(known)
+    metadata["description"] = (
+        metadata.get("description", "A code") + f" (an open list; known codes: {', '.join(known)}; "
+        "others will appear)."
+    )
+    return Slug(**kwargs)
+
+
 def OptionalText(max_length: int = MAX_TEXT) -> fields.Str:
     """Text that may be null or left out."""
     return Text(max_length, allow_none=True, load_default=None)

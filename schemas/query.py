@@ -157,11 +157,16 @@ def search_text(**kwargs) -> fields.Str:
     return fields.Str(validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), has_words], **kwargs)
 
 
-def Cursor(description: str = "Opaque; copy it from links.next.") -> fields.Str:
+OPAQUE = "An opaque token this API issued: copy it as it is; never build, change or parse one."
+
+
+def Cursor(
+    description: str = "Where the page starts: copy it from `links.next` (or the Link header).",
+) -> fields.Str:
     """Where a page starts: a cursor this API issued, copied from the last page it read."""
     return fields.Str(
         validate=[validate.Length(min=1, max=MAX_PARAM_LENGTH), validate.Regexp(CURSOR_PATTERN)],
-        metadata={"description": description},
+        metadata={"description": f"{OPAQUE} {description}"},
     )
 
 
@@ -228,24 +233,37 @@ def list_query_schema(collection: Collection) -> Schema:
         # A reference filter takes an id, so it is validated as one: a malformed id is a 400,
         # and the spec's limits keep every valid query string well inside the request-line cap.
         check = enum_or_length(field)
+        codes = field.metadata.get("codes")
+        # An open code list's filter takes any slug: a code no record has yet matches nothing.
+        open_codes = (
+            f" Known codes: {', '.join(codes)}; the list is open, so an unknown code is no error: it "
+            "matches no record (an empty page). One that is not a slug is a 400."
+            if codes
+            else ""
+        )
         attrs[name] = fields.Str(
             validate=check
             if isinstance(check, validate.OneOf)
             else [validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)],
             metadata={
-                "description": field.metadata.get("filter_description")
-                or f"Only records whose {name} is this value."
+                "description": (
+                    field.metadata.get("filter_description") or f"Only records whose {name} is this value."
+                )
+                + open_codes,
+                **({"examples": codes} if codes else {}),
             },
         )
         check = enum_or_length(field)
         if not isinstance(check, validate.OneOf):
             check = validate.Regexp(SLUG_PATTERN, error="Not an id.")
+        # Every choice: Swagger UI's "Try it out" fills examples in and should still find records.
+        choices = check.choices if isinstance(check, validate.OneOf) else codes
         attrs[f"{name}__in"] = ValueList(
             check,
             metadata={
-                "description": f"Only records whose {name} is one of these comma-separated values.",
-                # Every choice: Swagger UI's "Try it out" fills examples in and should still find records.
-                **({"example": ",".join(check.choices)} if isinstance(check, validate.OneOf) else {}),
+                "description": f"Only records whose {name} is one of these comma-separated values."
+                + open_codes,
+                **({"example": ",".join(choices)} if choices else {}),
             },
         )
     for name in text_filters(collection):

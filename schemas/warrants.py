@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
+    Code,
     Enum,
     OptionalText,
     PartialDate,
@@ -14,7 +15,8 @@ from schemas.common import (
 
 # Rome Statute art. 6, 7, 8 and 8 bis.
 CRIMES = ["genocide", "crimes_against_humanity", "war_crimes", "aggression"]
-SITUATIONS = ["palestine", "philippines", "afghanistan"]
+# The ICC situations the records name so far; the list grows as the court opens situations.
+KNOWN_SITUATIONS = ["palestine", "philippines", "afghanistan"]
 WARRANT_STATUSES = ["outstanding", "in_custody", "withdrawn", "unknown"]
 
 
@@ -31,7 +33,11 @@ class WarrantSchema(RecordSchema):
     court_id = Reference("organizations", required=True)
     crimes = fields.List(Enum(CRIMES), load_default=list)
     crimes_text = OptionalText(1000)
-    situation = Enum(SITUATIONS, required=True)
+    situation = Code(
+        KNOWN_SITUATIONS,
+        required=True,
+        metadata={"description": "The ICC situation (the court's investigation) the warrant belongs to"},
+    )
     situation_text = OptionalText(500)
     issued = PartialDate(required=True)
     status = Enum(WARRANT_STATUSES, required=True)

@@ -15,6 +15,8 @@ class ContractClient(FlaskClient):
     """A test client that validates every response against openapi.yaml (files: errors only)."""
 
     def open(self, *args, **kwargs):
+        # Buffered: the client then closes the response, as a server does (downloads hold a file open).
+        kwargs.setdefault("buffered", True)
         response = super().open(*args, **kwargs)
         request = response.request
         if self.endpoint(request.method, request.path) in UNDESCRIBED_ENDPOINTS:

@@ -31,6 +31,16 @@ def registry() -> Registry:
     return Registry().with_resource(SPEC_URI, Resource.from_contents(contents))
 
 
+def resolve(node: dict) -> dict:
+    """node, or the part of the spec its local $ref points at (shared components are referenced)."""
+    while "$ref" in node:
+        target = load_spec()
+        for key in node["$ref"].removeprefix("#/").split("/"):
+            target = target[key]
+        node = target
+    return node
+
+
 def path_pattern(template: str) -> re.Pattern:
     return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
 
@@ -66,6 +76,7 @@ def validate_response(method: str, path: str, response) -> None:
     template, operation = found
     documented = operation["responses"].get(str(response.status_code))
     assert documented is not None, f"{method} {template}: status {response.status_code} not in the spec"
+    documented = resolve(documented)
     content = documented.get("content")
     if not content:
         assert not response.get_data(), f"{method} {template}: a body where the spec has none"

@@ -9,6 +9,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from api.server import GRACEFUL_TIMEOUT
+
+# How long a stopping server may take: its grace period, and then some. Granian stops at once when
+# nothing is in flight, but a SIGTERM that lands while a worker is still starting leaves that
+# worker to be killed at the end of the grace period.
+STOP_TIMEOUT = GRACEFUL_TIMEOUT + 15
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -50,4 +57,4 @@ def running_server(db_path: Path, log_path: Path, workers: int = 1, env: dict | 
         finally:
             if process.poll() is None:
                 process.terminate()
-                process.wait(timeout=10)
+                process.wait(timeout=STOP_TIMEOUT)

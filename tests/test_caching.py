@@ -121,3 +121,9 @@ def test_a_write_accepts_the_etag_of_a_compressed_read(client, admin):
         headers={**admin, "Content-Type": "application/merge-patch+json", "If-Match": read.headers["ETag"]},
     )
     assert patched.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/v1/warrants?format=csv", "/v1/warrants", "/v1/export/ftm"])
+def test_an_empty_tag_in_if_none_match_matches_nothing(client, url):
+    response = client.get(url, headers={"If-None-Match": 'W/"x", W/""'})
+    assert response.status_code == 200

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from api import __version__
 from api.cli import cli
-from tests.server_process import running_server
+from tests.server_process import STOP_TIMEOUT, running_server
 
 
 def test_version():
@@ -41,4 +41,4 @@ def test_serve_builds_a_missing_database_and_answers_on_granian(tmp_path):
             assert response.headers["Server"] == "granian"
         assert path.exists()
         process.terminate()
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=STOP_TIMEOUT) == 0

@@ -20,7 +20,7 @@ from api.collections import COLLECTIONS
 from api.db import create_tables
 from tests.conftest import make_token
 from tests.curation_data import SOURCE_ID, new_official, new_organization
-from tests.server_process import free_port, wait_until_up
+from tests.server_process import STOP_TIMEOUT, free_port, wait_until_up
 
 SECOND_ARTICLE = (
     "The Hague, test wire. A test official, Jane Example, said on Monday that the court's work "
@@ -50,7 +50,7 @@ def running_server(db_path, log_path, environment: dict | None = None):
     finally:
         if process.poll() is None:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=STOP_TIMEOUT)
 
 
 def call(method: str, url: str, body=None, headers: dict | None = None, media_type="application/json"):

@@ -1,10 +1,14 @@
 """Filters the questions need, facets over them, and the errors for bad values."""
 
+import json
+
 import pytest
 import sqlite_utils
 
 from api.collections import COLLECTIONS
+from api.editing import writable
 from tests.conftest import assert_problem
+from tests.curation_data import JSON_HEADERS
 
 
 def ids(client, url: str) -> set[str]:
@@ -107,6 +111,7 @@ def test_changed_since_exists_on_every_collection(client, name):
         ("/v1/events?format=xml", "format"),
         ("/v1/officials?country=" + "x" * 301, "country"),
         ("/v1/warrants?status__in=outstanding,lost", "status__in"),
+        ("/v1/warrants?situation=Palestine", "situation"),  # a code is a slug
         ("/v1/warrants?court_id__in=" + ",".join(f"c{i}" for i in range(51)), "court_id__in"),
     ],
 )
@@ -133,3 +138,20 @@ def test_facet_counts_match_the_records(client, name, field):
 def test_facets_count_the_filtered_records_only(client):
     facets = client.get("/v1/warrants?situation=palestine&facet=status").get_json()["facets"]
     assert facets["status"] == [{"value": "outstanding", "count": 2}]
+
+
+def test_a_situation_code_no_record_has_yet_matches_nothing(client):
+    assert ids(client, "/v1/warrants?situation=ukraine") == set()
+    assert ids(client, "/v1/warrants?situation__in=ukraine,palestine") == ids(
+        client, "/v1/warrants?situation=palestine"
+    )
+
+
+def test_a_warrant_in_a_newly_opened_situation_is_stored_and_found(client, writer):
+    first = records(client, "/v1/warrants?limit=1")[0]
+    body = {**writable(COLLECTIONS["warrants"].schema, first), "id": "warrant-new", "situation": "ukraine"}
+    created = client.post("/v1/warrants", data=json.dumps(body), headers={**writer, **JSON_HEADERS})
+    assert created.status_code == 201, created.get_json()
+    assert ids(client, "/v1/warrants?situation=ukraine") == {"warrant-new"}
+    facets = client.get("/v1/warrants?facet=situation&limit=1").get_json()["facets"]["situation"]
+    assert {"value": "ukraine", "count": 1} in facets

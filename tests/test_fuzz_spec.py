@@ -18,14 +18,11 @@ from seed.loader import build_database
 from tests.conftest import make_token
 from tests.contract import OPENAPI_FILE
 
-# Schemathesis' WSGI transport reads a streamed export without closing the response, so the
-# export's temporary file is closed by the garbage collector; that warning is the transport's.
+# Schemathesis' WSGI transport reads a download without closing the response, so the download's
+# file (in <database>.downloads) is closed by the garbage collector; that warning is the transport's.
 pytestmark = [
     pytest.mark.filterwarnings(
-        "ignore:Exception ignored in.*icc-events-export:pytest.PytestUnraisableExceptionWarning"
-    ),
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in.*SpooledTemporaryFile:pytest.PytestUnraisableExceptionWarning"
+        r"ignore:Exception ignored in.*\.downloads/:pytest.PytestUnraisableExceptionWarning"
     ),
 ]
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.ratelimit_sqlite import SQLiteStorage
 from tests.conftest import ContractClient, assert_problem, make_token
-from tests.contract import load_spec
+from tests.contract import load_spec, resolve
 from tests.server_process import running_server
 
 EXPENSIVE = [
@@ -221,7 +221,7 @@ def test_openapi_lists_429_on_exactly_the_operations_that_can_return_it(db_path)
         for method, operation in operations.items():
             if "429" in operation["responses"]:
                 documented.add((method, path))
-                headers = operation["responses"]["429"]["headers"]
+                headers = resolve(operation["responses"]["429"])["headers"]
                 assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining"} <= set(headers)
                 assert {"RateLimit-Reset", "RateLimit-Policy"} <= set(headers)
             for variant, (url, headers) in enumerate(endpoint_variants(path, method)):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from seed.synth import add_synthetic_records
-from tests.server_process import running_server
+from tests.server_process import STOP_TIMEOUT, running_server
 
 # Short, so the tests that watch a timeout end soon; the default (10 s) is documented in the README.
 SHORT_TIMEOUT = {"ICC_EVENTS_HEADER_READ_TIMEOUT": "1"}
@@ -56,7 +56,7 @@ def test_server_logs_json_lines_and_exits_0_on_sigterm(seed_db_path, tmp_path):
             assert response.headers["X-Request-ID"] == "sigterm-test"
         process.send_signal(signal.SIGTERM)
         # A bound, not a measurement: a server that ignores SIGTERM would hang here and fail.
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
     # Every line is JSON: the server's own lines are formatted like the access log.
     lines = [json.loads(line) for line in log_path.read_text().splitlines()]
     entry = next(line for line in lines if line.get("request_id") == "sigterm-test")
@@ -71,10 +71,11 @@ def test_server_logs_json_lines_and_exits_0_on_sigterm(seed_db_path, tmp_path):
 
 @pytest.fixture(scope="module")
 def big_db_path(seed_db_path, tmp_path_factory):
-    """The seed plus 20,000 synthetic records: downloads far larger than the socket buffers."""
+    """The seed plus 50,000 synthetic records: downloads far larger than the socket buffers, and than
+    what a worker needs to serve them."""
     path = tmp_path_factory.mktemp("big") / "icc-events.db"
     path.write_bytes(seed_db_path.read_bytes())
-    add_synthetic_records(path, 20_000, seed=3)
+    add_synthetic_records(path, 50_000, seed=3)
     return path
 
 
@@ -102,7 +103,7 @@ def test_sigterm_lets_a_response_in_flight_finish_and_serves_nothing_new(big_db_
             urllib.request.urlopen(f"{base_url}/healthz", timeout=1)
         body += response.read()
         connection.close()
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
     lines = body.decode().splitlines()
     assert len(lines) == statements
     assert all(json.loads(line)["id"] for line in lines)

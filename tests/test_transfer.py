@@ -8,6 +8,7 @@ from api.cli import cli
 from api.collections import COLLECTIONS
 from api.db import connect
 from api.editing import create_record
+from api.webhooks import create_subscription
 from tests.curation_data import new_organization
 
 
@@ -76,6 +77,21 @@ def test_import_refuses_to_overwrite_without_replace_and_keeps_tokens_with_it(db
         row["actor"] for row in sqlite_utils.Database(db_path).query("SELECT DISTINCT actor FROM changes")
     }
     assert actors == {"(import)"}
+
+
+def test_import_keeps_webhook_subscriptions_and_drops_their_old_outbox(db_path, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("export", "--db", db_path, out).exit_code == 0
+    db = connect(str(db_path))
+    subscription = create_subscription(db, "https://example.org/hook", [], [])
+    create_record(db, COLLECTIONS["organizations"], new_organization("queued"), "alice")
+    assert db["webhook_outbox"].count == 1
+    db.conn.close()
+    assert invoke("import", "--db", db_path, "--replace", out).exit_code == 0
+    db = sqlite_utils.Database(db_path)
+    kept = list(db.query("SELECT id, secret FROM webhook_subscriptions"))
+    assert kept == [{"id": subscription["id"], "secret": subscription["secret"]}]
+    assert db["webhook_outbox"].count == 0
 
 
 def test_import_of_an_edited_file_with_a_bad_citation_fails_naming_it(db_path, tmp_path):
