@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         build_database(app.config["DATABASE"])
 
     from api import (
+        annotations,
         compression,
         cors,
         db,
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     storage_faults.ensure_usable(app.config["DATABASE"])
     db.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
+    db.ensure_provenance_columns(app.config["DATABASE"])
     ensure_read_indexes(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
@@ -72,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(meta.bp)
     index.init_app(app)
     app.register_blueprint(records.bp)
+    app.register_blueprint(annotations.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(feed.bp)
     app.register_blueprint(feeds.bp)

@@ -6,6 +6,7 @@ import json
 import sqlite_utils
 
 from api.collections import COLLECTIONS, Collection
+from api.provenance import field_basis, record_basis
 from api.rows import column_types, from_row, row_etag, to_row
 from api.webhooks import enqueue_change
 
@@ -23,6 +24,9 @@ def snapshot(collection: Collection, row: dict) -> dict:
 def stored_record(collection: Collection, record: dict, created_at: str, updated_at: str) -> dict:
     """The record with what the server computes: timestamps, and a source's sha256 and length."""
     record = {**record, "created_at": created_at, "updated_at": updated_at}
+    if "citations" in collection.schema.fields:
+        record["field_basis"] = field_basis(record)
+        record["basis"] = record_basis(record)
     if collection.name == "sources":
         record["sha256"] = hashlib.sha256(record["text"].encode("utf-8")).hexdigest()
         record["length"] = len(record["text"])

@@ -1,11 +1,13 @@
 """What the HTML pages read: counts per collection, the latest changes, the records citing a source."""
 
+import json
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from api.collections import COLLECTIONS, Collection
 from api.spans import Span
+from schemas.common import weakest_basis
 
 LABEL_FIELDS = ("title", "name", "summary")
 
@@ -18,6 +20,11 @@ class RecordRef:
     id: str
     label: str
     updated_at: str | None = None
+    # How this record's citation of a span uses it: the fields it supports, on what basis.
+    supports: tuple[str, ...] = ()
+    basis: str | None = None
+    attributed_to: str | None = None
+    reasoning: str | None = None
 
     @property
     def singular(self) -> str:
@@ -50,18 +57,36 @@ def latest_changes(db: sqlite_utils.Database, limit: int) -> list[RecordRef]:
 
 
 def records_citing(db: sqlite_utils.Database, source_id: str) -> dict[Span, list[RecordRef]]:
-    """Each cited span of a source, (start, end), and the records citing it."""
+    """Each cited span of a source, (start, end), and the records citing it, each with the fields
+    its citation supports and their basis."""
     spans: dict[Span, list[RecordRef]] = {}
     for c in cited_collections():
         sql = (
             f"SELECT t.id AS id, t.[{label_column(c)}] AS label, "
-            "json_extract(j.value, '$.start') AS start, json_extract(j.value, '$.end') AS end "
+            "json_extract(j.value, '$.start') AS start, json_extract(j.value, '$.end') AS end, "
+            "json_extract(j.value, '$.supports') AS supports, json_extract(j.value, '$.basis') AS basis, "
+            "json_extract(j.value, '$.attributed_to') AS attributed_to, "
+            "json_extract(j.value, '$.reasoning') AS reasoning "
             f"FROM [{c.table}] AS t, json_each(t.citations) AS j "
             "WHERE json_extract(j.value, '$.source_id') = ? ORDER BY t.id"
         )
         for row in db.query(sql, [source_id]):
             refs = spans.setdefault((row["start"], row["end"]), [])
-            ref = RecordRef(c.name, row["id"], row["label"])
+            supports = tuple(json.loads(row["supports"])) if row["supports"] else ()
+            ref = RecordRef(
+                c.name,
+                row["id"],
+                row["label"],
+                supports=supports,
+                basis=row["basis"],
+                attributed_to=row["attributed_to"],
+                reasoning=row["reasoning"],
+            )
             if ref not in refs:
                 refs.append(ref)
     return dict(sorted(spans.items()))
+
+
+def span_bases(citing: dict[Span, list[RecordRef]]) -> dict[Span, str]:
+    """Each cited span's weakest basis among the citations of it, for the viewer to colour it by."""
+    return {span: weakest_basis(ref.basis for ref in refs) or "unrecorded" for span, refs in citing.items()}

@@ -15,6 +15,10 @@ from schemas.sources import SourceSchema
 from schemas.statements import StatementSchema
 from schemas.warrants import WarrantSchema
 
+# Fields that state nothing about the world, so need no citation: the id, the evidence itself, the
+# curator's note; every dump-only field (timestamps, links, computed values) is exempt as well.
+NOT_FACTUAL = ("id", "citations", "notes")
+
 
 @dataclass(frozen=True)
 class Collection:
@@ -25,6 +29,8 @@ class Collection:
     schema: Schema
     sorts: tuple[str, ...]
     default_sort: str = "id"
+    # Curators' labels for a record (a title, topic tags): headings over its facts, not facts.
+    labels: tuple[str, ...] = ()
     # Reverse links shown on each record: link name -> (collection, filter field).
     backlinks: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -48,6 +54,17 @@ class Collection:
     def filters(self) -> dict[str, fields.Field]:
         """Equality filters: every scalar enum, code or reference field."""
         return self._filters
+
+    def factual_fields(self) -> list[str]:
+        """The fields a citation must support whenever they hold a value; empty for sources."""
+        return self._factual_fields
+
+    @cached_property
+    def _factual_fields(self) -> list[str]:
+        if "citations" not in self.schema.fields:
+            return []
+        exempt = (*NOT_FACTUAL, *self.labels)
+        return [name for name, f in self.schema.fields.items() if not f.dump_only and name not in exempt]
 
     @cached_property
     def _references(self) -> dict[str, str]:
@@ -75,7 +92,7 @@ class Collection:
             name: f
             for name, f in self.schema.fields.items()
             if isinstance(f, fields.Str)
-            and not f.dump_only
+            and (not f.dump_only or f.metadata.get("filter"))
             and name != "id"
             and ("references" in f.metadata or "codes" in f.metadata or _is_enum(f))
         }
@@ -94,6 +111,7 @@ COLLECTIONS: dict[str, Collection] = {
             WarrantSchema(),
             sorts=("id", "title", "issued", "status", "situation", "updated_at"),
             default_sort="issued",
+            labels=("title",),
         ),
         Collection(
             "sanctions",
@@ -101,6 +119,7 @@ COLLECTIONS: dict[str, Collection] = {
             SanctionSchema(),
             sorts=("id", "title", "imposed", "status", "target_kind", "updated_at"),
             default_sort="imposed",
+            labels=("title",),
         ),
         Collection(
             "officials",
@@ -119,6 +138,7 @@ COLLECTIONS: dict[str, Collection] = {
             StatementSchema(),
             sorts=("id", "said", "kind", "updated_at"),
             default_sort="said",
+            labels=("about", "topics"),
         ),
         Collection(
             "organizations",
@@ -138,6 +158,7 @@ COLLECTIONS: dict[str, Collection] = {
             EventSchema(),
             sorts=("id", "title", "date", "type", "updated_at"),
             default_sort="date",
+            labels=("title",),
         ),
         Collection(
             "sources",

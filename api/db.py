@@ -106,6 +106,38 @@ def ensure_curation_tables(path: str) -> None:
         db.conn.close()
 
 
+def ensure_provenance_columns(path: str) -> None:
+    """Give a database built before citations named their fields the basis and field_basis columns.
+
+    Old citations carry no supports or basis, so the columns are filled as the records stand (basis
+    null, field_basis empty) and each row's etag recomputed; `icc-events check` then lists their
+    unsupported fields, and `icc-events seed` rebuilds from the curated files.
+    """
+    from api.changes import full_row, stored_record
+    from api.rows import from_row
+
+    db = connect(path)
+    try:
+        for collection in COLLECTIONS.values():
+            table = db[collection.table]
+            if "citations" not in collection.schema.fields or not table.exists():
+                continue
+            missing = {"basis", "field_basis"} - table.columns_dict.keys()
+            if not missing:
+                continue
+            with db.atomic():
+                for column in sorted(missing):
+                    table.add_column(column, str)
+                for row in list(table.rows):
+                    record = from_row(collection, row)
+                    updated = full_row(
+                        collection, stored_record(collection, record, row["created_at"], row["updated_at"])
+                    )
+                    table.update(row["id"], {k: updated[k] for k in ("basis", "field_basis", "etag")})
+    finally:
+        db.conn.close()
+
+
 def create_curation_tables(db: sqlite_utils.Database) -> None:
     """The API tokens and the change log; safe to run on a database that already has them."""
     db.execute(

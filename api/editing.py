@@ -11,7 +11,7 @@ from api.changes import full_row, log_change, snapshot, stored_record
 from api.clock import now_iso
 from api.collections import COLLECTIONS, Collection
 from api.errors import APIProblem
-from api.provenance import citation_problems, flatten_errors, reference_problems
+from api.provenance import citation_problems, flatten_errors, reference_problems, support_problems
 from api.shape import render_row
 from api.store import get_row
 
@@ -82,6 +82,7 @@ def evidence_problems(db: sqlite_utils.Database, collection: Collection, record:
             for r in db.query(f"SELECT id, text FROM sources WHERE id IN ({marks})", source_ids)
         }
     problems = citation_problems(record, texts)
+    problems.update(support_problems(collection, record))
     problems.update(reference_problems(collection, record, lambda target, value: exists(db, target, value)))
     return problems
 

@@ -94,11 +94,23 @@ def proof(record: dict) -> list[str]:
 
 
 def cited_passages(record: dict) -> list[str]:
-    """Each citation as text: the exact characters of the source the record rests on, and where they are."""
+    """Each citation as text: the exact characters of the source the record rests on, where they are,
+    which fields they support and on what basis."""
     return [
-        f"Cited from {c['source_id']}, characters {c['start']}-{c['end']}: \u201c{c['quote']}\u201d"
+        f"Cited from {c['source_id']}, characters {c['start']}-{c['end']}, {citation_support(c)}: "
+        f"\u201c{c['quote']}\u201d"
         for c in record.get("citations") or []
     ]
+
+
+def citation_support(citation: dict) -> str:
+    """'supporting status (inferred: <reasoning>)', or '(attributed to HuffPost)'."""
+    basis = citation.get("basis") or "basis not recorded"
+    if citation.get("attributed_to"):
+        basis += f" to {citation['attributed_to']}"
+    if citation.get("reasoning"):
+        basis += f": {citation['reasoning']}"
+    return f"supporting {', '.join(citation.get('supports') or []) or 'no field'} ({basis})"
 
 
 def source_urls(record: dict, sources: dict) -> list[str]:

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields
 from api.collections import COLLECTIONS, Collection
 from api.config import DEFAULTS
 from api.links import links_schema
+from api.openapi_annotations import add_annotations
 from api.openapi_components import (
     CACHE_HEADERS,
     RATE_LIMITED,
@@ -418,6 +419,7 @@ def build_spec(app: Flask) -> dict:
     add_curation(spec, examples, schema_name)
     add_cross_collection_views(spec)
     add_downloads(spec, read_problems("400", "414", "500", "503"))
+    add_annotations(spec, read_problems("404", "414", "500", "503"))
     add_index(spec, read_problems("414", "500"))
     add_reconciliation(spec, read_problems("400", "414", "500", "503"))
     add_webhooks(spec)

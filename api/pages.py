@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from marshmallow.validate import OneOf
 
 from api import records
-from api.citing import collection_counts, latest_changes, records_citing
+from api.citing import collection_counts, latest_changes, records_citing, span_bases
 from api.collections import COLLECTIONS
 from api.db import get_db
 from api.errors import APIProblem
@@ -65,6 +65,10 @@ def source_page(source_id: str):
     citing = records_citing(db, source_id)
     return html_page(
         render_template(
-            "source.html", source=source, segments=segments(source["text"], list(citing)), citing=citing
+            "source.html",
+            source=source,
+            segments=segments(source["text"], list(citing)),
+            citing=citing,
+            bases=span_bases(citing),
         )
     )

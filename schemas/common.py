@@ -165,13 +165,60 @@ def OptionalText(max_length: int = MAX_TEXT) -> fields.Str:
     return Text(max_length, allow_none=True, load_default=None)
 
 
+# How a cited value is known, strongest first: the source says it; the source reports someone saying
+# it; a curator inferred it from the span (the reasoning then required).
+BASES = ["stated", "attributed", "inferred"]
+FIELD_PATH_PATTERN = r"^[a-z_]+(\.([a-z_]+|\d+))*$"
+
+
+def weakest_basis(bases) -> str | None:
+    """The weakest of some bases (inferred < attributed < stated), None when there are none."""
+    ranked = [BASES.index(b) for b in bases if b in BASES]
+    return BASES[max(ranked)] if ranked else None
+
+
 class CitationSchema(StrictSchema):
-    """A span of a source: the verbatim quote and its character offsets (end exclusive)."""
+    """A span of a source: the verbatim quote and its character offsets (end exclusive), the fields it
+    supports and on what basis."""
 
     source_id = Reference("sources", required=True)
-    start = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
+    start = fields.Int(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "Offset in Unicode code points (not UTF-16 units) of the source text."},
+    )
     end = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
     quote = Text(min_length=1, required=True)
+    supports = fields.List(
+        fields.Str(validate=[validate.Length(max=200), validate.Regexp(FIELD_PATH_PATTERN)]),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "The record's fields this span supports: names, or dotted paths into them "
+            "(issued.date, withdrawal_attempts.0)."
+        },
+    )
+    basis = Enum(
+        BASES,
+        required=True,
+        metadata={
+            "description": "stated: the source says it; attributed: the source reports someone saying "
+            "it; inferred: a curator's inference from the span, explained in reasoning."
+        },
+    )
+    attributed_to = Text(
+        300,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Who the source reports as saying it (an outlet, a speaker), if named."},
+    )
+    reasoning = Text(
+        2000,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Required when basis is inferred: how the value follows from the span."},
+    )
     url = fields.Str(dump_only=True, metadata={"description": "The span in the source viewer."})
 
     @validates_schema
@@ -180,6 +227,13 @@ class CitationSchema(StrictSchema):
             raise ValidationError("end must be greater than start.", "end")
         if data["end"] - data["start"] != len(data["quote"]):
             raise ValidationError("end - start must equal the length of the quote.", "quote")
+
+    @validates_schema
+    def inference_explained(self, data, **kwargs):
+        if data.get("basis") == "inferred" and not (data.get("reasoning") or "").strip():
+            raise ValidationError("An inferred value needs its reasoning.", "reasoning")
+        if data.get("basis") != "attributed" and data.get("attributed_to"):
+            raise ValidationError("Only an attributed value names who it is attributed to.", "attributed_to")
 
 
 def date_bounds(value: str) -> tuple[str, str]:
@@ -241,6 +295,24 @@ class RecordSchema(StrictSchema):
         fields.Nested(CitationSchema), required=True, validate=validate.Length(min=1, max=100)
     )
     notes = OptionalText()
+    basis = Enum(
+        BASES,
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "filter": True,
+            "filter_description": "Only records whose weakest cited value has this basis: stated keeps "
+            "the records whose every cited value is stated; inferred, those with any inferred value.",
+            "description": "The weakest basis of the record's cited values: stated only when every "
+            "one is stated; null for a record stored before citations carried a basis.",
+        },
+    )
+    field_basis = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Str(),
+        dump_only=True,
+        metadata={"description": "Each supported field and its basis (the strongest of its citations)."},
+    )
     created_at = fields.Str(dump_only=True)
     updated_at = fields.Str(dump_only=True)
     links = fields.Dict(
@@ -252,7 +324,7 @@ class RecordSchema(StrictSchema):
     @post_dump
     def provenance_last(self, data, **kwargs):
         # The record's own fields read first; where it came from follows.
-        for key in ("citations", "notes", "created_at", "updated_at", "links"):
+        for key in ("basis", "field_basis", "citations", "notes", "created_at", "updated_at", "links"):
             if key in data:
                 data[key] = data.pop(key)
         return data

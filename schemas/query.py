@@ -246,7 +246,10 @@ def list_query_schema(collection: Collection) -> Schema:
             if isinstance(check, validate.OneOf)
             else [validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)],
             metadata={
-                "description": f"Only records whose {name} is this value." + open_codes,
+                "description": (
+                    field.metadata.get("filter_description") or f"Only records whose {name} is this value."
+                )
+                + open_codes,
                 **({"examples": codes} if codes else {}),
             },
         )

@@ -16,7 +16,7 @@ from api.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_recor
 from api.clock import now_iso
 from api.collections import COLLECTIONS, Collection
 from api.db import connect, create_tables
-from api.provenance import citation_problems, flatten_errors, reference_problems
+from api.provenance import citation_problems, flatten_errors, reference_problems, support_problems
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.
@@ -97,7 +97,7 @@ def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
             if record["id"] in seen:
                 raise SeedError(path, label, {"id": "Duplicate id."})
             seen.add(record["id"])
-            problems = citation_problems(record, texts)
+            problems = citation_problems(record, texts) | support_problems(COLLECTIONS[name], record)
             if problems:
                 raise SeedError(path, label, problems)
             records[name].append(record)

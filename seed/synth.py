@@ -13,7 +13,7 @@ from pathlib import Path
 from api.clock import now_iso
 from api.collections import COLLECTIONS
 from api.db import connect
-from api.provenance import citation_problems, reference_problems
+from api.provenance import citation_problems, has_value, reference_problems, support_problems
 from seed.loader import LOAD_ORDER, SeedError, build_database, validated, write_records
 
 CHUNK_SIZE = 1000
@@ -296,10 +296,19 @@ class Synthesizer:
         return date
 
 
+def with_support(name: str, raw: dict) -> dict:
+    """A synthetic record whose one sentence states every field it has: its citation supports them all."""
+    if "citations" not in raw:
+        return raw
+    supported = [f for f in COLLECTIONS[name].factual_fields() if has_value(raw.get(f))]
+    citations = [{**c, "supports": supported, "basis": "stated"} for c in raw["citations"]]
+    return {**raw, "citations": citations}
+
+
 def checked(synth: Synthesizer, name: str, raw: dict, texts: dict[str, str]) -> dict:
     """The record validated by its schema, its citations and references checked like the seed's."""
-    record = validated(name, raw, SYNTH_FILE, raw["id"])
-    problems = citation_problems(record, texts) if name != "sources" else {}
+    record = validated(name, with_support(name, raw), SYNTH_FILE, raw["id"])
+    problems = citation_problems(record, texts) | support_problems(COLLECTIONS[name], record)
     problems |= reference_problems(
         COLLECTIONS[name], record, lambda target, value: value in synth.known_ids[target]
     )

@@ -6,6 +6,8 @@ ICC_CITATION = {
     "start": 219,
     "end": 253,
     "quote": "International Criminal Court (ICC)",
+    "supports": ["name", "kind", "description"],
+    "basis": "stated",
 }
 JSON_HEADERS = {"Content-Type": "application/json"}
 PATCH_HEADERS = {"Content-Type": "application/merge-patch+json"}
@@ -28,6 +30,8 @@ def new_official(record_id: str = "test-official", **changes) -> dict:
         "role": "Observer",
         "organization_id": "icc",
         "status": "current",
-        "citations": [dict(ICC_CITATION)],
+        "citations": [
+            {**ICC_CITATION, "supports": ["name", "role", "organization_id", "status", "description"]}
+        ],
         **changes,
     }

@@ -39,6 +39,19 @@ def test_seed_database_passes_every_check(db_path):
     assert "citations" in result.stdout
 
 
+def test_check_reports_field_coverage_and_basis_per_collection(db_path):
+    result = CliRunner().invoke(cli, ["check", "--db", str(db_path), "--json"])
+    assert result.exit_code == 0, result.output
+    coverage = json.loads(result.stdout)["coverage"]
+    assert set(coverage) == set(COLLECTIONS) - {"sources"}
+    for counts in coverage.values():
+        assert counts["supported"] == counts["values"] > 0
+        assert counts["stated"] + counts["attributed"] + counts["inferred"] == counts["supported"]
+    assert coverage["statements"]["attributed"] > 0
+    text = CliRunner().invoke(cli, ["check", "--db", str(db_path)]).stdout
+    assert "warrants: " in text and " values cited (" in text
+
+
 @pytest.mark.parametrize(
     ("statements", "expected"),
     [
@@ -49,6 +62,14 @@ def test_seed_database_passes_every_check(db_path):
         (
             [set_in_citations("$[0].end", "10000000")],
             f"[citation] warrants/{WARRANT}: citations.0.end: Past the end of the source",
+        ),
+        (
+            [set_in_citations("$[0].supports", "json_array('subject_official_id')")],
+            f"[support] warrants/{WARRANT}: crimes: No citation supports this field",
+        ),
+        (
+            [set_in_citations("$[0].supports", "json_array('nowhere')")],
+            f"[support] warrants/{WARRANT}: citations.0.supports.0: 'nowhere' is not a field of warrants.",
         ),
         (
             [f"UPDATE warrants SET subject_official_id = 'nobody' WHERE id = '{WARRANT}'"],
@@ -77,6 +98,8 @@ def test_seed_database_passes_every_check(db_path):
     ids=[
         "quote-changed",
         "span-past-end",
+        "field-no-longer-supported",
+        "supports-unknown-field",
         "dangling-reference",
         "deleted-target",
         "stale-etag",

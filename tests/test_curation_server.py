@@ -119,7 +119,14 @@ def test_second_source_is_added_and_cited_through_the_api_only(server):
     assert status == 201
     assert stored["length"] == len(SECOND_ARTICLE)
     start = SECOND_ARTICLE.index("Jane Example")
-    name_citation = {"source_id": source["id"], "start": start, "end": start + 12, "quote": "Jane Example"}
+    name_citation = {
+        "source_id": source["id"],
+        "start": start,
+        "end": start + 12,
+        "quote": "Jane Example",
+        "supports": ["name", "role", "organization_id", "status"],
+        "basis": "stated",
+    }
     official = new_official("jane-example", name="Jane Example", citations=[name_citation])
     assert call("POST", f"{base}/v1/officials", official, write)[0] == 201
     quote = "We will not stop"
@@ -136,7 +143,16 @@ def test_second_source_is_added_and_cited_through_the_api_only(server):
             "text": "on Monday",
             "basis": "the article's month",
         },
-        "citations": [{"source_id": source["id"], "start": start, "end": start + len(quote), "quote": quote}],
+        "citations": [
+            {
+                "source_id": source["id"],
+                "start": start,
+                "end": start + len(quote),
+                "quote": quote,
+                "supports": ["speaker_official_id", "summary", "quote", "kind", "said"],
+                "basis": "stated",
+            }
+        ],
     }
     status, headers, created = call("POST", f"{base}/v1/statements", statement, write)
     assert status == 201, created

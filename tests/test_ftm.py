@@ -158,17 +158,19 @@ def test_a_statement_links_what_it_is_about_and_who_reported_it(entities):
 
 
 @pytest.mark.parametrize("collection", [c for c in ENTITY_KINDS if c != "sources"])
-def test_every_citation_is_carried_on_the_entity_of_its_record(entities, collection):
+def test_every_citation_is_carried_with_its_support_and_basis_on_its_entity(entities, collection):
     for record in seed_records()[collection]:
         entity = entities.get(f"icc-events-{ENTITY_KINDS[collection]}-{record['id']}")
         if entity is None:  # an unnamed group: its record has no entity
             continue
         for citation in record["citations"]:
             passage = (
-                f"Cited from {citation['source_id']}, characters {citation['start']}-{citation['end']}: "
-                f"\u201c{citation['quote']}\u201d"
+                f"Cited from {citation['source_id']}, characters {citation['start']}-{citation['end']}, "
+                f"supporting {', '.join(citation['supports'])} ({citation['basis']}"
             )
-            assert passage in entity["properties"]["description"], (record["id"], citation["start"])
+            quote = f"\u201c{citation['quote']}\u201d"
+            found = [d for d in entity["properties"]["description"] if d.startswith(passage)]
+            assert any(d.endswith(quote) for d in found), (record["id"], citation["start"])
 
 
 def test_official_holds_a_position_through_an_occupancy(entities):

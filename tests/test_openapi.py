@@ -19,7 +19,7 @@ def test_committed_spec_equals_the_one_generated_from_the_schemas(app):
 
 
 # Written inline, the shared responses, headers and parameters made it 460 KB; referenced, under 300 KB.
-MAX_SPEC_BYTES = 360_000
+MAX_SPEC_BYTES = 400_000
 
 
 def test_shared_parts_are_referenced_so_the_spec_stays_small():

@@ -1,5 +1,7 @@
 """The HTML pages: the landing page and the source viewer, read as a browser would get them."""
 
+from pathlib import Path
+
 import pytest
 import sqlite_utils
 
@@ -129,3 +131,24 @@ def test_source_page_etag_changes_when_a_citing_record_changes(client, db_path):
     before = client.get(f"/sources/{SOURCE_ID}").headers["ETag"]
     sqlite_utils.Database(db_path)["warrants"].update("warrant-yoav-gallant", {"title": "Renamed"})
     assert client.get(f"/sources/{SOURCE_ID}").headers["ETag"] != before
+
+
+def test_viewer_shows_for_each_span_the_fields_it_supports_and_their_basis(client):
+    page = get_page(client, f"/sources/{SOURCE_ID}")
+    html = client.get(f"/sources/{SOURCE_ID}").get_data(as_text=True)
+    supports = page.with_class("support")
+    assert len(supports) == len(all_citations(client))
+    for _name, record_id, citation in all_citations(client):
+        assert f"supports {', '.join(citation['supports'])}" in html, (record_id, citation["start"])
+    assert any("basis-inferred" in item["class"] for item in supports)
+
+
+def test_viewer_colours_inferred_spans_apart_from_stated_ones(client):
+    page = get_page(client, f"/sources/{SOURCE_ID}")
+    classes = {c for h in page.with_class("hl") for c in h["class"].split() if c.startswith("basis-")}
+    assert {"basis-stated", "basis-inferred"} <= classes
+    # The caption's release request backs Duterte's open status: inferred, and shown as such.
+    caption = next(h for h in page.with_class("hl") if "254,329" in h["data-spans"].split()[0])
+    assert "basis-inferred" in caption["class"].split()
+    css = (Path(__file__).parent.parent / "api" / "static" / "site.css").read_text(encoding="utf-8")
+    assert ".hl.basis-inferred" in css

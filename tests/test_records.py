@@ -8,7 +8,7 @@ from tests.conftest import assert_problem
 NAMES = list(COLLECTIONS)
 EXPECTED_MINIMUM = {
     "warrants": 4,
-    "sanctions": 5,
+    "sanctions": 4,
     "officials": 9,
     "statements": 10,
     "organizations": 15,

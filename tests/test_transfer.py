@@ -38,7 +38,14 @@ def test_export_then_import_round_trips_a_curated_database(db_path, tmp_path):
         "published": {"date": "2025", "precision": "year"},
     }
     create_record(db, COLLECTIONS["sources"], source, "alice")
-    citation = {"source_id": "second", "start": 0, "end": 15, "quote": "Second article."}
+    citation = {
+        "source_id": "second",
+        "start": 0,
+        "end": 15,
+        "quote": "Second article.",
+        "supports": ["name", "kind"],
+        "basis": "stated",
+    }
     create_record(db, COLLECTIONS["organizations"], new_organization(citations=[citation]), "alice")
     db.conn.close()
 
