@@ -59,6 +59,13 @@ ANNOTATION = {
                         {"$ref": "#/components/schemas/TextQuoteSelector"},
                         {"$ref": "#/components/schemas/TextPositionSelector"},
                     ],
+                    # Any selector of the two kinds (only the two above, as maxItems says).
+                    "items": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/TextQuoteSelector"},
+                            {"$ref": "#/components/schemas/TextPositionSelector"},
+                        ]
+                    },
                     "minItems": 2,
                     "maxItems": 2,
                 },
@@ -71,7 +78,12 @@ COLLECTION = {
     "type": "object",
     "required": ["@context", "id", "type", "total", "first"],
     "properties": {
-        "@context": {"type": "array", "prefixItems": [{"const": "http://www.w3.org/ns/anno.jsonld"}]},
+        "@context": {
+            "type": "array",
+            "prefixItems": [{"const": "http://www.w3.org/ns/anno.jsonld"}],
+            # After the Web Annotation context, this API's own terms (supports, basis...) as a map.
+            "items": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
         "id": {"type": "string", "format": "uri"},
         "type": {"const": "AnnotationCollection"},
         "label": {"type": "string"},
