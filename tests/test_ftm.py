@@ -137,6 +137,7 @@ def test_every_statement_is_the_articles_documentation_of_its_speaker(entities, 
             else []
         ),
     ]
+    speakers = [speaker for speaker in speakers if speaker in entities]  # an unnamed group has none
     assert properties["entity"][: len(speakers)] == speakers
     assert properties["summary"] == [statement["summary"]]
     assert properties.get("date") == ([statement["said"]["date"]] if statement["said"]["date"] else None)
@@ -149,10 +150,8 @@ def test_a_statement_links_what_it_is_about_and_who_reported_it(entities):
     properties = entities["icc-events-statement-statement-member-governments-wont-bow-to-us-pressure"][
         "properties"
     ]
-    assert properties["entity"] == [
-        "icc-events-organization-icc-member-states",
-        "icc-events-event-event-icc-member-states-annual-assembly",
-    ]
+    # The member states are a group (no matchable entity): the statement documents the assembly.
+    assert properties["entity"] == ["icc-events-event-event-icc-member-states-annual-assembly"]
     assert properties["role"] == ["Reported statement by ICC member states, as reported by HuffPost"]
     assert properties["publisher"] == ["HuffPost"]
 

@@ -101,7 +101,28 @@ def test_what_the_article_owes_to_huffpost_is_attributed_to_huffpost(client):
         statement = get(client, f"/v1/statements/{statement_id}")
         assert statement["field_basis"]["summary"] == "attributed"
         (summary,) = citations_supporting(statement, "summary")
-        assert summary["attributed_to"] == "HuffPost"
+        assert summary["attributed_to"].endswith("HuffPost")
+
+
+def test_what_chaikel_told_huffpost_is_attributed_to_her_as_told_to_huffpost(client):
+    statement = get(client, "/v1/statements/statement-danya-chaikel-unprecedented-unity")
+    official = get(client, "/v1/officials/danya-chaikel")
+    for record, field in ((statement, "summary"), (official, "description")):
+        attributed = [c for c in citations_supporting(record, field) if c["basis"] == "attributed"]
+        assert [c["attributed_to"] for c in attributed] == ["Danya Chaikel, as told to HuffPost"]
+
+
+def test_words_in_quotation_marks_with_no_named_speaker_are_no_quote(client):
+    """'court of last resort' is quoted by the article, but it does not say who used the words."""
+    statement = get(client, "/v1/statements/statement-member-states-court-of-last-resort")
+    assert (statement["kind"], statement["quote"]) == ("paraphrase", None)
+
+
+def test_member_states_are_a_group_of_states_not_their_assembly(client):
+    organization = get(client, "/v1/organizations/icc-member-states")
+    assert organization["kind"] == "group"
+    (kind,) = citations_supporting(organization, "kind")
+    assert kind["basis"] == "inferred" and "assembly" in kind["reasoning"]
 
 
 def test_what_the_court_described_is_attributed_to_the_court(client):
