@@ -288,3 +288,9 @@ def test_database_built_before_field_support_is_served_with_null_basis(db_path):
     unsupported = {f.where for f in report.findings if f.check == "support"}
     assert "warrants/warrant-rodrigo-duterte" in unsupported
     assert not any(f.check == "etag" for f in report.findings)
+
+
+def test_the_writers_characterisation_of_the_measures_is_no_measure(client):
+    """'These measures have severe real-world consequences' is the writer's, and names no measure."""
+    sanction = get(client, "/v1/sanctions/sanctions-us-three-palestinian-human-rights-organizations")
+    assert sanction["measures"] == [] and sanction["measures_text"] is None
