@@ -242,7 +242,7 @@ def test_basis_filter_keeps_records_whose_weakest_value_has_that_basis(client, b
 def test_stated_filter_keeps_only_records_whose_every_cited_value_is_stated(client):
     for record in get(client, "/v1/organizations?basis=stated&limit=100")["data"]:
         assert set(record["field_basis"].values()) == {"stated"}
-    assert "lina-selg" in ids(client, "/v1/officials?basis=stated")
+    assert "donald-trump" in ids(client, "/v1/officials?basis=stated")
 
 
 def test_unknown_basis_filter_is_problem_400(client):
@@ -282,7 +282,7 @@ def test_database_built_before_field_support_is_served_with_null_basis(db_path):
     client = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
     warrant = get(client, "/v1/warrants/warrant-rodrigo-duterte")
     assert (warrant["basis"], warrant["field_basis"]) == (None, {})
-    assert get(client, "/v1/officials/lina-selg")["basis"] == "stated"
+    assert get(client, "/v1/officials/donald-trump")["basis"] == "stated"
     assert "warrant-rodrigo-duterte" not in ids(client, "/v1/warrants?basis=stated")
     report = check_database(connect(str(db_path)))
     unsupported = {f.where for f in report.findings if f.check == "support"}
@@ -294,3 +294,19 @@ def test_the_writers_characterisation_of_the_measures_is_no_measure(client):
     """'These measures have severe real-world consequences' is the writer's, and names no measure."""
     sanction = get(client, "/v1/sanctions/sanctions-us-three-palestinian-human-rights-organizations")
     assert sanction["measures"] == [] and sanction["measures_text"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/officials/lina-selg", "role"),
+        ("/v1/organizations/associated-press", "kind"),
+        ("/v1/organizations/huffpost", "kind"),
+        ("/v1/organizations/international-federation-for-human-rights", "kind"),
+        ("/v1/organizations/european-union", "kind"),
+    ],
+)
+def test_kinds_and_roles_the_article_does_not_state_are_inferred(client, path, field):
+    record = get(client, path)
+    assert record["field_basis"][field] == "inferred"
+    assert all(c["reasoning"] for c in citations_supporting(record, field))
