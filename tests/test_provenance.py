@@ -310,3 +310,10 @@ def test_kinds_and_roles_the_article_does_not_state_are_inferred(client, path, f
     record = get(client, path)
     assert record["field_basis"][field] == "inferred"
     assert all(c["reasoning"] for c in citations_supporting(record, field))
+
+
+def test_that_the_summit_is_the_assembly_is_an_inference(client):
+    event = get(client, "/v1/events/event-icc-member-states-annual-assembly")
+    (summit,) = [c for c in event["citations"] if "during the summit" in c["quote"]]
+    assert summit["basis"] == "inferred" and "summit" in summit["reasoning"]
+    assert event["field_basis"]["official_ids"] == "inferred"
