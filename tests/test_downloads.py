@@ -137,7 +137,7 @@ def test_a_range_is_never_compressed(client):
 @pytest.mark.parametrize(
     "url",
     [
-        "/v1/statements?format=ndjson&kind=quote",
+        "/v1/statements?format=ndjson&kind=paraphrase",
         "/v1/statements?format=ndjson&sort=-said",
         "/v1/statements?format=csv&fields=summary",
         "/v1/statements?format=ndjson&limit=5",

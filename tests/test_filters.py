@@ -39,7 +39,7 @@ def records(client, url: str) -> list[dict]:
         ("/v1/officials?country=israel", "country", lambda v: v == "Israel"),
         ("/v1/officials?organization_id=icc", "organization_id", lambda v: v == "icc"),
         ("/v1/officials?role=president", "role", lambda v: v == "President"),
-        ("/v1/statements?kind=quote", "kind", lambda v: v == "quote"),
+        ("/v1/statements?kind=paraphrase", "kind", lambda v: v == "paraphrase"),
         ("/v1/statements?speaker_organization_id=icc", "speaker_organization_id", lambda v: v == "icc"),
         ("/v1/events?type=arrest", "type", lambda v: v == "arrest"),
     ],
