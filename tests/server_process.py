@@ -23,6 +23,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_workers_started(log_path: Path, workers: int, process, timeout: float = 20.0) -> None:
+    """Until Granian has logged "Started worker-N" for every worker: /healthz answers as soon as one
+    worker is up, and a SIGTERM that reaches a worker still loading the app is ignored until the
+    grace period ends (the stop then takes 30 s and may exit 1)."""
+    wanted = {f"Started worker-{n}" for n in range(1, workers + 1)}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        log = log_path.read_text(errors="replace")
+        if all(line in log for line in wanted):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not every worker of {workers} started")
+
+
 def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,6 +68,7 @@ def running_server(db_path: Path, log_path: Path, workers: int = 1, env: dict | 
     ):
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+            wait_until_workers_started(log_path, workers, process)
             yield f"http://127.0.0.1:{port}", process
         finally:
             if process.poll() is None:
