@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from api import __version__
-from api.bulk import FILE_EXPORTS
 from api.config import DEFAULTS, SettingError, setting, settings_from_environment
+from api.exports.bulk import FILE_EXPORTS
 
 DB_OPTION = click.option(
     "--db",
@@ -110,8 +110,8 @@ def check(ctx, db_path, as_json):
         icc-events check --db icc-events.db
         icc-events check --json | jq '.findings[].where'
     """
-    from api.check import check_database, coverage_lines, record_count
-    from api.db import connect
+    from api.store.check import check_database, coverage_lines, record_count
+    from api.store.db import connect
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
@@ -172,8 +172,8 @@ def serve(db_path, host, port, workers):
     Example:
         icc-events serve --db icc-events.db --port 8000 --workers 2
     """
-    from api.server import run
-    from api.storage_faults import DatabaseUnusable, ensure_usable
+    from api.server.process import run
+    from api.web.storage_faults import DatabaseUnusable, ensure_usable
 
     if not Path(db_path).exists():
         from seed.loader import build_database
@@ -206,8 +206,8 @@ def deliver(db_path, once):
     import signal
     import threading
 
-    from api.delivery import DeliverySettings, deliver
-    from api.request_log import JSONLineFormatter
+    from api.integrations.delivery import DeliverySettings, deliver
+    from api.web.request_log import JSONLineFormatter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONLineFormatter())
@@ -241,8 +241,8 @@ def mcp(db_path, base_url):
         icc-events mcp --db icc-events.db --base-url https://icc-events.example
     """
     from api.config import parse_base_url
-    from api.db import connect
-    from api.mcp_server import build_server
+    from api.integrations.mcp_server import build_server
+    from api.store.db import connect
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
@@ -274,8 +274,8 @@ def openapi(output):
     """
     import tempfile
 
-    from api import create_app
-    from api.openapi import render_spec
+    from api.spec.openapi import render_spec
+    from api.web.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         text = render_spec(create_app({"DATABASE": str(Path(tmp) / "spec.db")}))
@@ -293,7 +293,7 @@ def tokens():
 
 def open_db(db_path: str):
     """The database with its curation tables, built from the seed first if it is missing."""
-    from api.db import connect, create_curation_tables
+    from api.store.db import connect, create_curation_tables
 
     if not Path(db_path).exists():
         from seed.loader import build_database
@@ -321,7 +321,7 @@ def tokens_create(db_path, name, scope):
     Example:
         icc-events tokens create --name alice --scope write --db icc-events.db
     """
-    from api.tokens import TokenError, create_token
+    from api.store.tokens import TokenError, create_token
 
     db = open_db(db_path)
     try:
@@ -343,7 +343,7 @@ def tokens_list(db_path):
     Example:
         icc-events tokens list --db icc-events.db
     """
-    from api.tokens import list_tokens
+    from api.store.tokens import list_tokens
 
     db = open_db(db_path)
     try:
@@ -365,7 +365,7 @@ def tokens_revoke(db_path, name):
     Example:
         icc-events tokens revoke --name alice --db icc-events.db
     """
-    from api.tokens import TokenError, revoke_token
+    from api.store.tokens import TokenError, revoke_token
 
     db = open_db(db_path)
     try:
@@ -400,7 +400,7 @@ def export_command(db_path, export_format, out):
         icc-events export --format sqlite icc-events-snapshot.db
         icc-events export --format csv icc-events-csv.zip
     """
-    from api.transfer import EXPORT_FORMATS
+    from api.exports.transfer import EXPORT_FORMATS
 
     to_stdout = str(out) == "-"
     if to_stdout and export_format != "ftm":
@@ -435,7 +435,7 @@ def import_command(db_path, replace, source):
     Example:
         icc-events import --db icc-events.db --replace backup/
     """
-    from api.transfer import import_seed
+    from api.exports.transfer import import_seed
     from seed.loader import SeedError
 
     if Path(db_path).exists() and not replace:

@@ -54,8 +54,8 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:8000",
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.
     "TRUSTED_PROXIES": (),
-    # Webhooks (api/webhooks.py, api/delivery.py). Private, loopback and link-local targets and plain
-    # http are refused unless this is on: for tests and development only (SSRF).
+    # Webhooks (api/store/webhooks.py, api/integrations/delivery.py). Private, loopback and
+    # link-local targets and plain http are refused unless this is on: for tests and development only (SSRF).
     "WEBHOOKS_ALLOW_PRIVATE": False,
     # Retry n waits min(BASE * 2**(n-1), MAX) seconds, times a random factor from 0.5 to 1 (jitter).
     "WEBHOOKS_RETRY_BASE_SECONDS": 5.0,

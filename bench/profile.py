@@ -13,8 +13,8 @@ from pyinstrument import Profiler
 BENCH_DIR = Path(__file__).parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from api import create_app  # noqa: E402
-from api.shape import RENDERED  # noqa: E402
+from api.web.app import create_app  # noqa: E402
+from api.web.shape import RENDERED  # noqa: E402
 
 
 def endpoints(db_path: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ import json
 import urllib.parse
 from dataclasses import dataclass, field
 
-from api.paging import encode_cursor
+from api.store.paging import encode_cursor
 
 PAGE = 50
 # An If-None-Match value the harness replaces with the ETag the URL answers with just before the run:

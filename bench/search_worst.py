@@ -20,8 +20,8 @@ import click
 BENCH_DIR = Path(__file__).parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from api import create_app  # noqa: E402
-from api.search import MANY_MATCHES  # noqa: E402
+from api.store.search import MANY_MATCHES  # noqa: E402
+from api.web.app import create_app  # noqa: E402
 
 WORST, BELOW = "zyxwvu", "qwertz"  # made-up words no synthetic text contains
 

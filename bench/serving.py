@@ -5,7 +5,7 @@
 Servers, each with 2 workers and its stock settings unless named:
 - `baseline`: `python -m api serve` from another checkout (the release before, say), when given;
 - `gunicorn-gthread`: stock gunicorn, `-k gthread --threads 8 --keep-alive 5`;
-- `granian`: stock Granian in WSGI mode (`--interface wsgi --factory api:create_app`);
+- `granian`: stock Granian in WSGI mode (`--interface wsgi --factory api.web.app:create_app`);
 - `serve`: `python -m api serve` from this checkout, as the README starts it.
 
 Load (wrk, -c16 -t2, over keep-alive where the server keeps connections open; every server is up at
@@ -40,7 +40,7 @@ BENCH_DIR = Path(__file__).parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from api.paging import encode_cursor  # noqa: E402
+from api.store.paging import encode_cursor  # noqa: E402
 
 WORKERS = 2
 PAGE = 50
@@ -61,12 +61,12 @@ def server_command(name: str, port: int, baseline: Path | None) -> tuple[list[st
     if name == "gunicorn-gthread":
         return [
             python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-            "--worker-class", "gthread", "--threads", "8", "--keep-alive", "5", "api:create_app()",
+            "--worker-class", "gthread", "--threads", "8", "--keep-alive", "5", "api.web.app:create_app()",
         ], {"PYTHONPATH": str(ROOT)}  # fmt: skip
     if name == "granian":
         return [
             python, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(WORKERS), "api:create_app",
+            "--port", str(port), "--workers", str(WORKERS), "api.web.app:create_app",
         ], {"PYTHONPATH": str(ROOT)}  # fmt: skip
     raise ValueError(name)
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.collections import Collection
+from api.model.collections import Collection
 from schemas.query import list_query_schema
 
 DEFAULT_FEED_ENTRIES = 50

@@ -8,7 +8,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
-from api.collections import COLLECTIONS, Collection
+from api.model.collections import COLLECTIONS, Collection
 from schemas.common import PARTIAL_DATE_PATTERN, SLUG_PATTERN, date_bounds
 
 MAX_PAGE_SIZE = 500
@@ -188,7 +188,7 @@ def format_field(description: str) -> fields.Str:
 
 def shape_fields(collection: Collection) -> dict[str, fields.Field]:
     """fields= and include=, shared by lists and items."""
-    from api.shape import includes
+    from api.web.shape import includes
 
     return {
         # id is always kept, so naming it (fields=id,name) is allowed and changes nothing.
@@ -213,8 +213,8 @@ def shape_fields(collection: Collection) -> dict[str, fields.Field]:
 
 def list_query_schema(collection: Collection) -> Schema:
     """The query schema of GET /v1/<collection>: paging, sort, filters, search, facets, shape, format."""
-    from api.facets import facet_fields
-    from api.filters import date_range_filters, membership_filters, text_filters
+    from api.store.facets import facet_fields
+    from api.store.filters import date_range_filters, membership_filters, text_filters
 
     attrs = {
         "sort": SortField(

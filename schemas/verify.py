@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from api.quotes import NEAR_THRESHOLD
+from api.store.quotes import NEAR_THRESHOLD
 from schemas.common import SLUG_PATTERN
 
 MAX_PASSAGE_CHARS = 20_000

@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.changes import ACTIONS
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
+from api.store.changes import ACTIONS
 from schemas.common import StrictSchema
 from schemas.query import MAX_PAGE_SIZE
 

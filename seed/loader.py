@@ -12,11 +12,11 @@ import sqlite_utils
 import yaml
 from marshmallow import ValidationError
 
-from api.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_record
-from api.clock import now_iso
-from api.collections import COLLECTIONS, Collection
-from api.db import connect, create_tables
-from api.provenance import citation_problems, flatten_errors, reference_problems, support_problems
+from api.model.clock import now_iso
+from api.model.collections import COLLECTIONS, Collection
+from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
+from api.store.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_record
+from api.store.db import connect, create_tables
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.clock import now_iso
-from api.collections import COLLECTIONS
-from api.db import connect
-from api.provenance import citation_problems, has_value, reference_problems, support_problems
+from api.model.clock import now_iso
+from api.model.collections import COLLECTIONS
+from api.model.provenance import citation_problems, has_value, reference_problems, support_problems
+from api.store.db import connect
 from seed.loader import LOAD_ORDER, SeedError, build_database, validated, write_records
 
 CHUNK_SIZE = 1000

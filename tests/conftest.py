@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 
-from api import create_app
+from api.web.app import create_app
 from seed.loader import build_database
 from tests.contract import UNDESCRIBED_ENDPOINTS, validate_body, validate_response
 
@@ -74,8 +74,8 @@ def assert_problem(response, status: int) -> dict:
 
 
 def make_token(db_path, name: str, scope: str) -> str:
-    from api.db import connect
-    from api.tokens import create_token
+    from api.store.db import connect
+    from api.store.tokens import create_token
 
     db = connect(str(db_path))
     try:

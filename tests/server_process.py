@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from api.server import GRACEFUL_TIMEOUT
+from api.server.process import GRACEFUL_TIMEOUT
 
 # How long a stopping server may take: its grace period, and then some. Granian stops at once when
 # nothing is in flight, but a SIGTERM that lands while a worker is still starting leaves that

@@ -7,8 +7,8 @@ import pytest
 import sqlite_utils
 from flask.testing import FlaskClient
 
-from api import create_app
-from api.rows import row_etag
+from api.model.rows import row_etag
+from api.web.app import create_app
 
 GETS = [
     "/v1/warrants",

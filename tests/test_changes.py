@@ -5,11 +5,11 @@ import json
 import pytest
 import sqlite_utils
 
-from api import create_app
-from api.changes import apply_change
-from api.collections import COLLECTIONS
-from api.db import create_tables
-from api.paging import encode_cursor
+from api.model.collections import COLLECTIONS
+from api.store.changes import apply_change
+from api.store.db import create_tables
+from api.store.paging import encode_cursor
+from api.web.app import create_app
 from seed.loader import build_database
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS, PATCH_HEADERS, new_organization

@@ -7,10 +7,10 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from api.check import check_database
 from api.cli import cli
-from api.collections import COLLECTIONS
-from api.db import connect
+from api.model.collections import COLLECTIONS
+from api.store.check import check_database
+from api.store.db import connect
 
 WARRANT = "warrant-benjamin-netanyahu"
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlite_utils
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from tests.server_process import running_server
 
 ROOT = Path(__file__).parent.parent

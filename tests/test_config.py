@@ -3,9 +3,9 @@
 import pytest
 from click.testing import CliRunner
 
-from api import create_app
 from api.cli import cli
 from api.config import DEFAULTS, SettingError, settings_from_environment
+from api.web.app import create_app
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from api.cli import cli
 from api.config import DEFAULTS, parse_networks
-from api.proxies import is_in, networks_of
-from api.server import GRACEFUL_TIMEOUT
+from api.server.process import GRACEFUL_TIMEOUT
+from api.web.proxies import is_in, networks_of
 
 DEPLOY = Path(__file__).parent.parent / "deploy"
 

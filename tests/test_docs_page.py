@@ -32,7 +32,7 @@ def test_docs_page_policy_allows_only_scripts_from_this_server(client):
 
 
 def test_vendored_swagger_ui_is_version_5():
-    from api.docs import SWAGGER_UI_DIST
+    from api.web.docs import SWAGGER_UI_DIST
 
     assert (SWAGGER_UI_DIST / "VERSION").read_text().strip().startswith("v5.")
 

@@ -7,9 +7,9 @@ import zlib
 import pytest
 from flask.testing import FlaskClient
 
-from api import create_app
 from api.config import settings_from_environment
-from api.download_files import KEEP_PER_FAMILY, family_files, open_download
+from api.exports.download_files import KEEP_PER_FAMILY, family_files, open_download
+from api.web.app import create_app
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS, new_organization
 

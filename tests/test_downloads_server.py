@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from api.download_files import family_files
+from api.exports.download_files import family_files
 from tests.conftest import make_token
 from tests.curation_data import new_organization
 from tests.server_process import running_server

@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.paging import encode_cursor
+from api.store.paging import encode_cursor
 from tests.conftest import assert_problem
 
 BAD_QUERIES = [

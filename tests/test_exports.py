@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 from frictionless import Package, validate
 
-from api.bulk import read_records, read_transaction
 from api.cli import cli
-from api.collections import COLLECTIONS
-from api.columns import public_columns
-from api.rows import column_types
+from api.exports.bulk import read_records, read_transaction
+from api.model.collections import COLLECTIONS
+from api.model.columns import public_columns
+from api.model.rows import column_types
 from tests.conftest import assert_problem
 
 EXPORTS = ["/v1/export/ftm", "/v1/export/sqlite", "/v1/export/csv.zip"]

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import feedparser
 import pytest
 
-from api.db import connect
+from api.store.db import connect
 from tests.conftest import assert_problem
 from tests.server_process import running_server
 

@@ -5,8 +5,8 @@ import json
 import pytest
 import sqlite_utils
 
-from api.collections import COLLECTIONS
-from api.editing import writable
+from api.model.collections import COLLECTIONS
+from api.store.editing import writable
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS
 

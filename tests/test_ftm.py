@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from followthemoney import model
 
-from api.bulk import read_records, read_transaction
 from api.cli import cli
-from api.collections import COLLECTIONS
-from api.ftm import MAPPED, ftm_lines
+from api.exports.bulk import read_records, read_transaction
+from api.exports.ftm import MAPPED, ftm_lines
+from api.model.collections import COLLECTIONS
 
 SOURCE_ID = "trump-campaign-against-icc-faces-resistance"
 

@@ -5,7 +5,7 @@ import copy
 import pytest
 from followthemoney import model
 
-from api.ftm import MAX_ID_LENGTH, country_code, entity_id, ftm_entities
+from api.exports.ftm import MAX_ID_LENGTH, country_code, entity_id, ftm_entities
 from seed.loader import read_seed
 
 

@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from api import create_app
+from api.web.app import create_app
 from seed.loader import build_database
 from tests.conftest import make_token
 from tests.contract import OPENAPI_FILE

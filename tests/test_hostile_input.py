@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.collections import COLLECTIONS
-from api.paging import encode_cursor
+from api.model.collections import COLLECTIONS
+from api.store.paging import encode_cursor
 from tests.conftest import assert_problem
 
 SQL_INJECTIONS = [

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS, new_organization
 from tests.server_process import running_server

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from api.db import connect
+from api.store.db import connect
 
 BASE_URL = "https://icc-events.example"
 SOURCE = "trump-campaign-against-icc-faces-resistance"

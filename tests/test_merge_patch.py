@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.merge_patch import merge_patch
+from api.model.merge_patch import merge_patch
 
 # (target, patch, result) from RFC 7396 appendix A.
 RFC_7396_EXAMPLES = [

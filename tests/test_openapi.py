@@ -2,7 +2,7 @@
 
 from openapi_spec_validator import validate
 
-from api.openapi import render_spec
+from api.spec.openapi import render_spec
 from tests.contract import OPENAPI_FILE, UNDESCRIBED_ENDPOINTS, load_spec, resolve
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from tests.conftest import assert_problem
 from tests.html_page import Page
 
@@ -108,7 +108,7 @@ def test_unknown_source_page_is_problem_404(client):
 
 
 def test_landing_page_links_to_each_format_a_list_accepts(client):
-    from api.collections import COLLECTIONS
+    from api.model.collections import COLLECTIONS
 
     hrefs = {a["href"] for a in get_page(client, "/").all("a")}
     for name in COLLECTIONS:
@@ -150,5 +150,5 @@ def test_viewer_colours_inferred_spans_apart_from_stated_ones(client):
     # The caption's release request backs Duterte's open status: inferred, and shown as such.
     caption = next(h for h in page.with_class("hl") if "254,329" in h["data-spans"].split()[0])
     assert "basis-inferred" in caption["class"].split()
-    css = (Path(__file__).parent.parent / "api" / "static" / "site.css").read_text(encoding="utf-8")
+    css = (Path(__file__).parent.parent / "api" / "web" / "static" / "site.css").read_text(encoding="utf-8")
     assert ".hl.basis-inferred" in css

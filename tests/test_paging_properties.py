@@ -7,9 +7,9 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api import create_app
-from api.collections import COLLECTIONS
-from api.rows import row_etag
+from api.model.collections import COLLECTIONS
+from api.model.rows import row_etag
+from api.web.app import create_app
 from tests.conftest import ContractClient
 
 NAMES = sorted(COLLECTIONS)

@@ -8,10 +8,10 @@ import pytest
 import sqlite_utils
 import yaml
 
-from api import create_app
-from api.check import check_database
-from api.collections import COLLECTIONS
-from api.db import connect
+from api.model.collections import COLLECTIONS
+from api.store.check import check_database
+from api.store.db import connect
+from api.web.app import create_app
 from seed.loader import SeedError, read_seed
 from tests.conftest import assert_problem
 from tests.curation_data import ICC_CITATION, JSON_HEADERS, PATCH_HEADERS, new_organization

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api import create_app
 from api.config import SettingError, settings_from_environment
-from api.revalidation import Revalidation
+from api.web.app import create_app
+from api.web.revalidation import Revalidation
 from tests.server_process import running_server
 
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from api import create_app
-from api.ratelimit_sqlite import SQLiteStorage
+from api.web.app import create_app
+from api.web.ratelimit_sqlite import SQLiteStorage
 from tests.conftest import ContractClient, assert_problem, make_token
 from tests.contract import load_spec, resolve
 from tests.server_process import running_server
@@ -180,7 +180,7 @@ import sys
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-import api.ratelimit_sqlite
+import api.web.ratelimit_sqlite
 limiter = MovingWindowRateLimiter(storage_from_string(sys.argv[1]))
 item = parse("25 per hour")
 print(sum(limiter.hit(item, "race", "client") for _ in range(20)))

@@ -8,10 +8,10 @@ import pytest
 from flask import request, url_for
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from api.collections import COLLECTIONS
-from api.db import get_db
-from api.links import add_citation_urls, list_url, record_url
-from api.shape import RenderedRecords, render_row
+from api.model.collections import COLLECTIONS
+from api.store.db import get_db
+from api.web.links import add_citation_urls, list_url, record_url
+from api.web.shape import RenderedRecords, render_row
 from tests.curation_data import PATCH_HEADERS
 
 ICC = "/v1/organizations/icc"

@@ -11,7 +11,7 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from api.matching import candidates, normalise
+from api.model.matching import candidates, normalise
 from schemas.reconcile import MAX_BATCH
 from tests.conftest import assert_problem
 from tests.curation_data import JSON_HEADERS, SOURCE_ID, new_official

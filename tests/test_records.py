@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from tests.conftest import assert_problem
 
 NAMES = list(COLLECTIONS)

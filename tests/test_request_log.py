@@ -46,7 +46,7 @@ def test_access_log_is_one_json_line_per_request(client, capsys):
 
 
 def test_access_log_can_be_turned_off(db_path, capsys):
-    from api import create_app
+    from api.web.app import create_app
 
     app = create_app({"DATABASE": str(db_path), "ACCESS_LOG": False})
     capsys.readouterr()
@@ -55,7 +55,7 @@ def test_access_log_can_be_turned_off(db_path, capsys):
 
 
 def test_access_log_follows_the_log_level(db_path, capsys):
-    from api import create_app
+    from api.web.app import create_app
 
     quiet = create_app({"DATABASE": str(db_path), "LOG_LEVEL": "WARNING"})
     capsys.readouterr()

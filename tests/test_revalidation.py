@@ -1,4 +1,4 @@
-"""304s answered outside Flask (api/revalidation.py): the views' own answer, or no answer at all."""
+"""304s answered outside Flask (api/web/revalidation.py): the views' own answer, or no answer at all."""
 
 import json
 

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from schemas.common import READ_ONLY, split_read_only, value_at
 from tests.conftest import assert_problem, make_token
 from tests.curation_data import JSON_HEADERS, PATCH_HEADERS

@@ -5,9 +5,9 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.collections import COLLECTIONS
-from api.paging import encode_cursor
-from api.rows import row_etag
+from api.model.collections import COLLECTIONS
+from api.model.rows import row_etag
+from api.store.paging import encode_cursor
 from tests.conftest import assert_problem
 from tests.test_records import fetch_all
 
@@ -139,7 +139,7 @@ def test_records_written_through_the_api_are_found_and_deleted_ones_are_not(clie
 
 
 def test_a_database_built_before_search_is_indexed_at_start_up(db_path):
-    from api import create_app
+    from api.web.app import create_app
 
     db = sqlite_utils.Database(db_path)
     for name in COLLECTIONS:
@@ -170,17 +170,21 @@ def all_pages(client, url: str) -> list[list[str]]:
     ],
 )
 def test_q_pages_are_the_same_whether_a_word_matches_few_records_or_many(client, monkeypatch, url):
-    monkeypatch.setattr("api.search.MANY_MATCHES", 10**9)  # always "few": matches fetched by rowid, sorted
+    monkeypatch.setattr(
+        "api.store.search.MANY_MATCHES", 10**9
+    )  # always "few": matches fetched by rowid, sorted
     few = all_pages(client, url)
-    monkeypatch.setattr("api.search.MANY_MATCHES", 1)  # always "many": the sort index walked, rows checked
+    monkeypatch.setattr(
+        "api.store.search.MANY_MATCHES", 1
+    )  # always "many": the sort index walked, rows checked
     many = all_pages(client, url)
     assert len(few) > 1 and all(few)
     assert many == few
 
 
 def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_path, monkeypatch):
-    from api.db import connect
-    from api.search import has_many_matches
+    from api.store.db import connect
+    from api.store.search import has_many_matches
 
     db = connect(str(seed_db_path), readonly=True)
     statements = COLLECTIONS["statements"]
@@ -188,7 +192,7 @@ def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_pa
         "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", ['"court"']
     ).fetchone()
     assert matching > 1
-    monkeypatch.setattr("api.search.MANY_MATCHES", matching)
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", matching)
     assert has_many_matches(db, statements, "court")
-    monkeypatch.setattr("api.search.MANY_MATCHES", matching + 1)
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", matching + 1)
     assert not has_many_matches(db, statements, "court")

@@ -8,8 +8,8 @@ import pytest
 import sqlite_utils
 import yaml
 
-from api.collections import COLLECTIONS
-from api.rows import from_row
+from api.model.collections import COLLECTIONS
+from api.model.rows import from_row
 from seed.loader import SEED_DIR, SeedError, build_database, read_seed
 
 SOURCE_FILE = SEED_DIR / "sources" / "000_507a25e1b3414e3f.txt"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from api.collections import COLLECTIONS
+from api.model.collections import COLLECTIONS
 from tests.conftest import assert_problem
 
 
@@ -139,7 +139,7 @@ def test_unsupported_accept_is_problem_406(client, path):
 def test_ndjson_streams_every_record_one_per_line(client, db_path):
     import sqlite_utils
 
-    from api.rows import row_etag
+    from api.model.rows import row_etag
 
     db = sqlite_utils.Database(db_path)
     template = db["events"].get("event-duterte-arrest")
@@ -204,9 +204,9 @@ def test_include_with_an_export_format_is_problem_400(client):
 
 
 def test_exports_read_in_batches_never_the_whole_table(seed_db_path, monkeypatch):
-    from api import store
-    from api.collections import COLLECTIONS as ALL
-    from api.db import connect
+    from api.model.collections import COLLECTIONS as ALL
+    from api.store import reads as store
+    from api.store.db import connect
 
     monkeypatch.setattr(store, "EXPORT_BATCH", 3)
     db = connect(str(seed_db_path))

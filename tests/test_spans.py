@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.spans import segments
+from api.model.spans import segments
 
 TEXT = "The court issued warrants in late 2024."
 

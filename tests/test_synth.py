@@ -6,12 +6,12 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from api import create_app
-from api.check import check_database
 from api.cli import cli
-from api.collections import COLLECTIONS
-from api.provenance import citation_problems, reference_problems
-from api.rows import from_row, row_etag
+from api.model.collections import COLLECTIONS
+from api.model.provenance import citation_problems, reference_problems
+from api.model.rows import from_row, row_etag
+from api.store.check import check_database
+from api.web.app import create_app
 from seed.loader import LOAD_ORDER, SeedError
 from seed.synth import add_synthetic_records, chunk_counts
 from tests.conftest import ContractClient

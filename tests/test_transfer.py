@@ -3,12 +3,12 @@
 import sqlite_utils
 from click.testing import CliRunner
 
-from api.changes import snapshot
 from api.cli import cli
-from api.collections import COLLECTIONS
-from api.db import connect
-from api.editing import create_record
-from api.webhooks import create_subscription
+from api.model.collections import COLLECTIONS
+from api.store.changes import snapshot
+from api.store.db import connect
+from api.store.editing import create_record
+from api.store.webhooks import create_subscription
 from tests.curation_data import new_organization
 
 

@@ -5,8 +5,8 @@ import urllib.request
 
 import pytest
 
-from api.db import connect
-from api.quotes import normalise, split_sentences
+from api.store.db import connect
+from api.store.quotes import normalise, split_sentences
 from tests.conftest import assert_problem
 from tests.server_process import running_server
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from api import create_app
 from api.config import DEFAULTS
-from api.delivery import DeliverySettings, backoff_seconds, deliver, signed_headers
-from api.webhook_targets import UnsafeTarget, check_url
-from api.webhooks import new_secret
+from api.integrations.delivery import DeliverySettings, backoff_seconds, deliver, signed_headers
+from api.model.webhook_targets import UnsafeTarget, check_url
+from api.store.webhooks import new_secret
+from api.web.app import create_app
 from tests.conftest import ContractClient, assert_problem, make_token
 from tests.curation_data import new_official, new_organization
 

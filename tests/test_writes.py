@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from api.collections import COLLECTIONS
-from api.editing import writable
+from api.model.collections import COLLECTIONS
+from api.store.editing import writable
 from tests.conftest import assert_problem
 from tests.curation_data import (
     ICC_CITATION,
@@ -257,7 +257,7 @@ def test_body_above_the_limit_is_413(app, client, writer):
 
 
 def test_body_limit_comes_from_the_environment(monkeypatch, db_path):
-    from api import create_app
+    from api.web.app import create_app
 
     monkeypatch.setenv("ICC_EVENTS_MAX_BODY_BYTES", "1234")
     assert create_app({"DATABASE": str(db_path)}).config["MAX_BODY_BYTES"] == 1234
@@ -279,7 +279,7 @@ def test_unknown_id_is_404(client, admin, method):
 def test_write_lock_held_past_the_busy_timeout_is_503_with_retry_after(client, writer, db_path, monkeypatch):
     import sqlite3
 
-    monkeypatch.setattr("api.db.BUSY_TIMEOUT_MS", 10)
+    monkeypatch.setattr("api.store.db.BUSY_TIMEOUT_MS", 10)
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:

@@ -1,0 +1,174 @@
+"""The files behind the big downloads: each built once per version of its data, then served from disk.
+
+A download has a family (`export-ftm`, `statements.ndjson`...) and a version (a digest of the data it
+holds); its file is `<directory>/<family>.<version>`. It is written under a temporary name in the
+same directory, then linked to its final name, so that name only ever shows a complete file: a
+request either finds it and opens it, or builds it. A write changes the version, so the next
+download builds a new file; the family's older files are then removed (an open one stays readable).
+
+Builders of one family take turns (an exclusive lock file), so two workers never build the same file
+twice over; a builder that dies leaves only a temporary file, which the next builder removes.
+"""
+
+import contextlib
+import fcntl
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import wrap_file
+
+from api.web.errors import APIProblem
+
+# Files kept per family: the current version and a few before it, for downloads still resuming.
+KEEP_PER_FAMILY = 3
+FAMILY = re.compile(r"[a-z0-9][a-z0-9._-]*")
+VERSION = re.compile(r"[0-9a-f]{8,64}")
+
+
+def downloads_directory(config) -> Path:
+    """DOWNLOADS_DIR when set, else `<database>.downloads` beside the database file."""
+    return Path(config["DOWNLOADS_DIR"] or f"{config['DATABASE']}.downloads")
+
+
+def open_download(
+    directory: Path, family: str, version: str, write: Callable[[Path], str]
+) -> tuple[IO[bytes], str]:
+    """The open file of this family and version, and its version, building it first when it is missing.
+
+    write(path) writes the file at path (which does not exist yet) and returns the version of what it
+    wrote: normally `version`, another when the data changed since it was taken (a snapshot).
+    """
+    assert FAMILY.fullmatch(family) and VERSION.fullmatch(version), (family, version)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            return file_path(directory, family, version).open("rb"), version
+        return build(directory, family, version, write)
+    except OSError as error:
+        current_app.logger.warning("Cannot build the download %s in %s: %s", family, directory, error)
+        detail = "The download could not be prepared on the server's disk; try again later."
+        raise APIProblem(503, detail, {"Retry-After": "60"}) from None
+
+
+def build(directory: Path, family: str, version: str, write: Callable[[Path], str]) -> tuple[IO[bytes], str]:
+    """open_download when the file is missing: under the family's lock, write, publish, tidy up."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with build_lock(directory, family):
+        with contextlib.suppress(FileNotFoundError):  # another worker built it while we waited
+            return file_path(directory, family, version).open("rb"), version
+        remove_temporary_files(directory, family)  # only a builder holds the lock: these are orphans
+        temporary = directory / f".{family}.{uuid.uuid4().hex}.tmp"
+        try:
+            built = write(temporary)
+            assert VERSION.fullmatch(built), built
+            with temporary.open("rb") as written:
+                os.fsync(written.fileno())  # on disk before its name says it is complete
+            final = file_path(directory, family, built)
+            publish(temporary, final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        remove_older_versions(directory, family)  # never the newest: the one just published
+        return final.open("rb"), built
+
+
+def file_path(directory: Path, family: str, version: str) -> Path:
+    return directory / f"{family}.{version}"
+
+
+@contextlib.contextmanager
+def build_lock(directory: Path, family: str) -> Iterator[None]:
+    """Held by one builder of the family at a time, across threads and processes (flock)."""
+    descriptor = os.open(directory / f".{family}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def publish(temporary: Path, final: Path) -> None:
+    """Give the complete temporary file its final name, unless a complete file already has it."""
+    try:
+        # A link never replaces: a file a client is resuming keeps its bytes under its name.
+        os.link(temporary, final)
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links; the lock keeps builders apart
+        os.replace(temporary, final)
+
+
+def family_files(directory: Path, family: str) -> list[Path]:
+    prefix = f"{family}."
+    return [
+        path
+        for path in directory.iterdir()
+        if path.name.startswith(prefix) and VERSION.fullmatch(path.name.removeprefix(prefix))
+    ]
+
+
+def remove_older_versions(directory: Path, family: str) -> None:
+    """Keep the family's KEEP_PER_FAMILY newest files; a client still reading an older one keeps it open."""
+    by_age = sorted(family_files(directory, family), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in by_age[KEEP_PER_FAMILY:]:
+        path.unlink(missing_ok=True)
+
+
+def remove_temporary_files(directory: Path, family: str) -> None:
+    for path in directory.glob(f".{family}.*.tmp*"):  # *: SQLite's -journal beside a snapshot too
+        path.unlink(missing_ok=True)
+
+
+def file_response(
+    file: IO[bytes], etag: str, content_type: str, last_modified=None, download_name: str | None = None
+) -> Response:
+    """The file as a response: whole (200), a byte range (206, 416) or 304, by the request's headers.
+
+    Range, If-Range, If-None-Match and If-Modified-Since are werkzeug's (Response.make_conditional);
+    the server sends the file with its wsgi.file_wrapper (sendfile) when it has one.
+    """
+    stat = os.fstat(file.fileno())
+    size = stat.st_size
+    response = current_app.response_class(
+        wrap_file(request.environ, file), content_type=content_type, direct_passthrough=True
+    )
+    # Closed with the response, even when flask-compress has put its own iterable in the file's place.
+    response.call_on_close(file.close)
+    response.content_length = size
+    response.set_etag(etag)
+    # Without one from the data: when this file was made, which is after any change it holds.
+    response.last_modified = last_modified or int(stat.st_mtime)
+    if download_name:
+        response.headers["Content-Disposition"] = f"attachment; filename={download_name}"
+    try:
+        response.make_conditional(honoured_ranges(request.environ), accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        response.close()
+        raise APIProblem(
+            416,
+            f"The Range header asks for no bytes of this {size}-byte file; "
+            "ask for bytes=START-END, START- or -SUFFIX within it.",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from None
+    if response.status_code == 412:
+        response.close()
+        raise APIProblem(412, "If-Match names no current version of this download.")
+    return response
+
+
+def honoured_ranges(environ: dict) -> dict:
+    """The environ, without a Range header that asks for several ranges or another unit than bytes.
+
+    RFC 9110 lets a server ignore those (and requires it for an unknown unit): they get the whole file.
+    """
+    ranges = environ.get("HTTP_RANGE")
+    parsed = parse_range_header(ranges) if ranges else None
+    if parsed is None or (parsed.units == "bytes" and len(parsed.ranges) == 1):
+        return environ  # none, a single byte range, or malformed (werkzeug answers 416)
+    return {name: value for name, value in environ.items() if name != "HTTP_RANGE"}

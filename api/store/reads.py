@@ -1,0 +1,83 @@
+"""Reading records: one parameterised query per page or item, keyset-paged."""
+
+from collections.abc import Iterator
+
+import sqlite_utils
+
+from api.model.collections import Collection
+from api.model.rows import sort_column
+from api.store.paging import keyset_sql
+
+EXPORT_BATCH = 500
+
+
+def get_row(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
+    """The stored row of one record, or None."""
+    rows = list(db.query(f"SELECT * FROM [{collection.table}] WHERE id = ?", [record_id]))
+    return rows[0] if rows else None
+
+
+def order_columns(collection: Collection, sort: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The ORDER BY columns for a sort: the allowlisted fields, then id as the tie-breaker."""
+    columns = []
+    for name, descending in sort:
+        if name == "id":  # unique, so nothing after it can change the order
+            return [*columns, ("id", descending)]
+        columns.append((sort_column(collection, name), descending))
+    # The tie-breaker follows the last field's direction, so one index serves both directions.
+    return [*columns, ("id", columns[-1][1])]
+
+
+def page_sql(
+    collection: Collection,
+    where: list[str],
+    params: list,
+    columns: list[tuple[str, bool]],
+    after: list | None,
+    select: str = "*",
+) -> tuple[str, list]:
+    """SELECT ... WHERE filters AND after-the-cursor ORDER BY the sort columns LIMIT ?."""
+    return keyset_sql(f"[{collection.table}]", where, params, columns, after, select)
+
+
+def list_rows(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    where: list[str],
+    params: list,
+    sort: list[tuple[str, bool]],
+    limit: int,
+    after: list | None = None,
+) -> tuple[list[dict], list | None]:
+    """One page of rows and the sort values of its last row when another page follows."""
+    columns = order_columns(collection, sort)
+    sql, values = page_sql(collection, where, params, columns, after)
+    rows = list(db.query(sql, [*values, limit + 1]))
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_after = [rows[-1][c] for c, _ in columns]
+    return rows, next_after
+
+
+def iter_rows(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    where: list[str],
+    params: list,
+    sort: list[tuple[str, bool]],
+    after: list | None = None,
+    select: str = "*",
+) -> Iterator[dict]:
+    """Every matching row in sort order, fetched in keyset batches so memory stays constant."""
+    columns = order_columns(collection, sort)
+    keys = [c for c, _ in columns]
+    # The sort columns come along so each batch can continue after the last row of the previous one.
+    select = select if select == "*" else ", ".join(dict.fromkeys([select, *keys]))
+    while True:
+        sql, values = page_sql(collection, where, params, columns, after, select)
+        rows = list(db.query(sql, [*values, EXPORT_BATCH]))
+        yield from rows
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = [rows[-1][k] for k in keys]

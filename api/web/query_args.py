@@ -1,0 +1,26 @@
+"""Turning a request's query string into validated arguments, or a 400 naming each bad parameter."""
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from api.model.provenance import flatten_errors
+from api.web.errors import APIProblem
+
+
+def parse_query(schema: Schema) -> dict:
+    """The query string loaded by schema; repeated, unknown or invalid parameters are a 400."""
+    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+    if repeated:
+        raise bad_query({name: "Given more than once." for name in repeated})
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        raise bad_query(flatten_errors(error.messages)) from None
+
+
+def bad_query(errors: dict[str, str]) -> APIProblem:
+    names = ", ".join(sorted(errors))
+    detail = f"Invalid query parameter{'s' if len(errors) > 1 else ''}: {names}. " + " ".join(
+        f"{name}: {message}" for name, message in sorted(errors.items())
+    )
+    return APIProblem(400, detail, errors=errors)

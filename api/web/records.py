@@ -1,0 +1,125 @@
+"""Read views over every collection: GET /v1/<collection> and GET /v1/<collection>/<id>."""
+
+from flask import Blueprint, current_app, request, url_for
+
+from api.model.collections import COLLECTIONS, Collection
+from api.store.db import get_db
+from api.store.facets import facet_counts
+from api.store.filters import conditions
+from api.store.paging import decode_cursor, encode_cursor
+from api.store.reads import get_row, list_rows, order_columns
+from api.store.search import has_many_matches
+from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.errors import APIProblem
+from api.web.formats import content_type, negotiate, text_lines
+from api.web.links import link_next, self_url
+from api.web.query_args import parse_query
+from api.web.shape import dump_row, embed, related_rows, sparse
+from api.web.streaming import export, reject_json_only_arguments
+from schemas.query import item_query_schema, list_query_schema
+
+bp = Blueprint("records", __name__, url_prefix="/v1")
+QUERY_SCHEMAS = {name: list_query_schema(c) for name, c in COLLECTIONS.items()}
+ITEM_QUERY_SCHEMAS = {name: item_query_schema(c) for name, c in COLLECTIONS.items()}
+
+
+def versions(rows) -> list[tuple[str, str]]:
+    """What a representation's ETag must change with: which rows, and each one's content digest."""
+    return [(row["id"], row["etag"]) for row in rows]
+
+
+def sort_key(sort: list[tuple[str, bool]]) -> str:
+    return ",".join(("-" if desc else "") + name for name, desc in sort)
+
+
+def shaped(collection: Collection, rows: list[dict], args: dict, related: dict) -> list[dict]:
+    """Rows as records: dumped, embedded includes, then only the fields asked for."""
+    records = []
+    for row in rows:
+        record = dump_row(collection, row)
+        if args.get("include"):
+            record = embed(collection, record, args["include"], related)
+        records.append(sparse(record, args.get("fields") and [*args["fields"], "included"]))
+    return records
+
+
+def list_view(collection: Collection):
+    def view():
+        args = parse_query(QUERY_SCHEMAS[collection.name])
+        fmt = negotiate(args.get("format"))
+        key = sort_key(args["sort"])
+        after = None
+        if "cursor" in args:
+            after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
+        db = get_db()
+        many_matches = "q" in args and has_many_matches(db, collection, args["q"])
+        where, params = conditions(collection, args, many_matches)
+        if fmt != "json":
+            # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
+            if "limit" not in request.args:
+                return export(collection, fmt, args, where, params, after)
+            reject_json_only_arguments(args)
+        rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
+        related = related_rows(db, collection, rows, args.get("include") or [])
+        facets = facet_counts(db, collection, args.get("facet") or [], where, params)
+        next_url = None
+        if next_after is not None:
+            query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
+            next_url = url_for(request.endpoint, _external=True, **query)
+        etag = representation_etag(
+            request.url, fmt, versions(rows), versions(related.values()), facets, next_url
+        )
+        modified = last_modified([*rows, *related.values()])
+        if is_fresh(etag, modified):
+            return not_modified(etag, modified)
+        records = shaped(collection, rows, args, related)
+        if fmt != "json":
+            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+            response = current_app.response_class(text, content_type=content_type(fmt))
+        else:
+            body = {"data": records, "links": {"self": self_url(), "next": next_url}}
+            if "facet" in args:
+                body["facets"] = facets
+            response = current_app.json.response(body)
+        return cache_headers(link_next(response, next_url), etag, modified)
+
+    view.__name__ = f"list_{collection.name}"
+    view.__doc__ = f"List {collection.name}, keyset-paged."
+    return view
+
+
+def item_view(collection: Collection):
+    def view(record_id: str):
+        args = parse_query(ITEM_QUERY_SCHEMAS[collection.name])
+        fmt = negotiate(args.get("format"))
+        db = get_db()
+        row = get_row(db, collection, record_id)
+        if row is None:
+            raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
+        related = related_rows(db, collection, [row], args.get("include") or [])
+        plain = fmt == "json" and not args.get("fields") and not args.get("include")
+        # A plain JSON item is tagged by its stored row digest, so writers and readers share one ETag.
+        etag = (
+            row["etag"]
+            if plain
+            else representation_etag(request.url, fmt, versions([row, *related.values()]))
+        )
+        modified = last_modified([row, *related.values()])
+        if is_fresh(etag, modified):
+            return not_modified(etag, modified)
+        records = shaped(collection, [row], args, related)
+        if fmt == "json":
+            response = current_app.json.response(records[0])
+        else:
+            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+            response = current_app.response_class(text, content_type=content_type(fmt))
+        return cache_headers(response, etag, modified)
+
+    view.__name__ = f"get_{collection.name}"
+    view.__doc__ = f"One {collection.singular}, shaped by fields= and include=."
+    return view
+
+
+for _collection in COLLECTIONS.values():
+    bp.add_url_rule(f"/{_collection.name}", view_func=list_view(_collection), methods=["GET"])
+    bp.add_url_rule(f"/{_collection.name}/<record_id>", view_func=item_view(_collection), methods=["GET"])

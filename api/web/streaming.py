@@ -1,0 +1,88 @@
+"""Collections as CSV or NDJSON: every matching record streamed in constant memory, unless a limit asks
+for one page (api/web/records.py serves those). The whole collection in its default order is a file built
+once per version of the collection (api/exports/download_files.py), served with byte ranges.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+from flask import current_app, request, stream_with_context
+
+from api.exports.download_files import downloads_directory, file_response, open_download
+from api.model.collections import Collection
+from api.store.db import connect
+from api.store.reads import iter_rows
+from api.web.caching import cache_headers, is_fresh, not_modified, streamed_etag
+from api.web.errors import APIProblem
+from api.web.formats import content_type, text_lines
+from api.web.shape import render_row, sparse
+
+
+def reject_json_only_arguments(args: dict) -> None:
+    """include and facet shape JSON; CSV and NDJSON have no place for them."""
+    if args.get("include") or args.get("facet"):
+        raise APIProblem(
+            400,
+            "include and facet need format=json.",
+            errors={k: "Only with format=json." for k in ("include", "facet") if args.get(k)},
+        )
+
+
+def is_whole_collection(collection: Collection, args: dict, where: list, after: list | None) -> bool:
+    """No filter, cursor or fields=, in the default order: the same body for every such request."""
+    default_sort = [(collection.default_sort, False)]
+    return not where and after is None and not args.get("fields") and args["sort"] == default_sort
+
+
+def export(collection: Collection, fmt: str, args: dict, where: list, params: list, after: list | None):
+    """The response with every record after the cursor, read from one snapshot in keyset batches."""
+    reject_json_only_arguments(args)
+    whole = is_whole_collection(collection, args, where, after)
+    db = connect(current_app.config["DATABASE"])
+    try:
+        # One read transaction for the ETag pass and the body, so the tag describes what is sent.
+        db.execute("BEGIN")
+        versions = iter_rows(db, collection, where, params, args["sort"], after, "etag, updated_at")
+        # A whole collection's file holds the records' links, so it is one per root URL.
+        parts = [request.root_url, collection.name, fmt] if whole else [request.url, fmt]
+        etag, modified = streamed_etag(parts, versions)
+        if is_fresh(etag, modified):
+            db.conn.close()
+            return not_modified(etag, modified)
+        if whole:
+            try:
+                file, _ = open_download(
+                    downloads_directory(current_app.config),
+                    f"{collection.name}.{fmt}",
+                    etag,
+                    lambda path: write_lines(path, db, collection, fmt, args) or etag,
+                )
+            finally:
+                db.conn.close()
+            return cache_headers(file_response(file, etag, content_type(fmt), modified), etag, modified)
+    except BaseException:
+        db.conn.close()
+        raise
+    rows = iter_rows(db, collection, where, params, args["sort"], after)
+    response = current_app.response_class(
+        stream_with_context(text(collection, fmt, args, rows)), content_type=content_type(fmt)
+    )
+    # Closed when the server is done with the body, even if the client left (or it was a HEAD).
+    response.call_on_close(db.conn.close)
+    return cache_headers(response, etag, modified)
+
+
+def text(collection: Collection, fmt: str, args: dict, rows) -> Iterator[str]:
+    """The CSV or NDJSON lines of these rows, rendered as the API serves records."""
+    wanted = args.get("fields")
+    # Not through the page cache: a whole collection streaming by would only evict the hot records.
+    records = (sparse(render_row(collection, row), wanted) for row in rows)
+    return text_lines(fmt, collection, records, wanted)
+
+
+def write_lines(path: Path, db: sqlite_utils.Database, collection: Collection, fmt: str, args: dict) -> None:
+    """The whole collection's lines into the file at path, byte for byte what the stream sends."""
+    rows = iter_rows(db, collection, [], [], args["sort"])
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(text(collection, fmt, args, rows))

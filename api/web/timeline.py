@@ -1,0 +1,93 @@
+"""GET /v1/timeline: every dated event, warrant, sanction and statement in chronological order.
+
+Partial dates order by their first possible day, then their last: "2024" (any day of 2024) comes
+before "2024-11-21", and of two dates starting on the same day the narrower comes first. Each entry
+states its precision and keeps the source's words.
+"""
+
+from flask import Blueprint, current_app, request, url_for
+
+from api.model.collections import COLLECTIONS
+from api.model.rows import PARTIAL_DATE_PARTS
+from api.store.db import get_db
+from api.store.paging import decode_cursor, encode_cursor, keyset_sql
+from api.store.search import label_column
+from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.links import link_next, record_url, self_url
+from api.web.query_args import parse_query
+from schemas.common import date_bounds
+from schemas.query import TimelineQuerySchema
+from schemas.results import TimelineEntrySchema
+
+bp = Blueprint("timeline", __name__, url_prefix="/v1")
+# Collection -> its partial date field.
+DATED = {"events": "date", "warrants": "issued", "sanctions": "imposed", "statements": "said"}
+# id before collection: each arm's order is then its (start, end, id) index, merged without sorting.
+ORDER = [("earliest", False), ("latest", False), ("id", False), ("collection", False)]
+ORDER_KEY = "timeline"
+query_schema = TimelineQuerySchema()
+entry_schema = TimelineEntrySchema()
+
+
+def entries_sql(names: list[str]) -> str:
+    """Every dated record of these collections as (collection, id, label, date parts, earliest, latest)."""
+    selects = []
+    for name in names:
+        collection, field = COLLECTIONS[name], DATED[name]
+        parts = ", ".join(f"[{field}_{part}] AS [{part}]" for part in PARTIAL_DATE_PARTS)
+        selects.append(
+            f"SELECT '{name}' AS collection, id, [{label_column(collection)}] AS label, {parts}, "
+            f"[{field}_start] AS earliest, [{field}_end] AS latest, updated_at "
+            f"FROM [{collection.table}] WHERE [{field}_start] IS NOT NULL"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def page_sql(names: list[str], args: dict, after: list | None) -> tuple[str, list]:
+    """One page of entries overlapping the date range, after the cursor's entry; LIMIT left as ?."""
+    where, params = [], []
+    if "date_from" in args:
+        where.append("latest >= ?")
+        params.append(date_bounds(args["date_from"])[0])
+    if "date_to" in args:
+        where.append("earliest <= ?")
+        params.append(date_bounds(args["date_to"])[1])
+    return keyset_sql(f"({entries_sql(names)})", where, params, ORDER, after)
+
+
+@bp.get("/timeline")
+def timeline():
+    """Dated records of every kind, earliest first, keyset-paged."""
+    args = parse_query(query_schema)
+    names = args.get("collections") or list(DATED)
+    after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
+    sql, params = page_sql(names, args, after)
+    rows = list(get_db().query(sql, [*params, args["limit"] + 1]))
+    next_url = None
+    if len(rows) > args["limit"]:
+        rows = rows[: args["limit"]]
+        cursor = encode_cursor(ORDER_KEY, [rows[-1][c] for c, _ in ORDER])
+        next_url = url_for(
+            "timeline.timeline", _external=True, **{**request.args.to_dict(), "cursor": cursor}
+        )
+    etag = representation_etag(request.url, rows, next_url)
+    modified = last_modified(rows)
+    if is_fresh(etag, modified):
+        return not_modified(etag, modified)
+    entries = [entry(row) for row in rows]
+    response = current_app.json.response({"data": entries, "links": {"self": self_url(), "next": next_url}})
+    return cache_headers(link_next(response, next_url), etag, modified)
+
+
+def entry(row: dict) -> dict:
+    date = {part: row[part] for part in PARTIAL_DATE_PARTS}
+    date |= {"earliest": row["earliest"], "latest": row["latest"]}
+    return entry_schema.dump(
+        {
+            "collection": row["collection"],
+            "id": row["id"],
+            "label": row["label"],
+            "date": date,
+            "url": record_url(row["collection"], row["id"]),
+        }
+    )
