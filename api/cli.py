@@ -261,16 +261,19 @@ def mcp(db_path, base_url):
 @click.option(
     "--output",
     type=click.Path(dir_okay=False),
-    default="openapi.yaml",
+    default="api/web/openapi.yaml",
     show_default=True,
-    help="Where to write the description; - for standard output.",
+    help="Where to write the description (the file the server serves); - for standard output.",
 )
 def openapi(output):
     """Write the OpenAPI 3.1 description generated from the schemas.
 
+    Run it from a checkout and commit the file: the server serves it as it is, and a test fails
+    when it differs from what the code generates.
+
     \b
     Example:
-        icc-events openapi --output openapi.yaml
+        icc-events openapi
     """
     import tempfile
 
