@@ -1,14 +1,30 @@
 """The icc-events command line: build, check and serve the database, write the OpenAPI file."""
 
 import json
+import logging
+import signal
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import click
 
 from api import __version__
-from api.config import DEFAULTS, SettingError, setting, settings_from_environment
+from api.config import DEFAULTS, SettingError, parse_base_url, setting, settings_from_environment
 from api.exports.bulk import FILE_EXPORTS
+from api.exports.transfer import EXPORT_FORMATS, import_seed
+from api.integrations import delivery
+from api.server.process import run
+from api.spec.openapi import render_spec
+from api.store.check import check_database, coverage_lines, record_count
+from api.store.db import connect, create_curation_tables
+from api.store.tokens import TokenError, create_token, list_tokens, revoke_token
+from api.web.app import create_app
+from api.web.request_log import JSONLineFormatter
+from api.web.storage_faults import DatabaseUnusable, ensure_usable
+from seed.loader import LOAD_ORDER, SeedError, build_database, count_summary
+from seed.synth import add_synthetic_records
 
 DB_OPTION = click.option(
     "--db",
@@ -57,8 +73,6 @@ def seed(db_path):
     Example:
         icc-events seed --db icc-events.db
     """
-    from seed.loader import LOAD_ORDER, SeedError, build_database, count_summary
-
     try:
         with progress_bar(len(LOAD_ORDER), "Loading collections") as bar:
             counts = build_database(db_path, advance=bar.update)
@@ -81,9 +95,6 @@ def synth(db_path, records, seed_number):
     Example:
         icc-events synth --db bench.db --records 100000 --seed 1
     """
-    from seed.loader import SeedError, count_summary
-    from seed.synth import add_synthetic_records
-
     try:
         with progress_bar(records, "Adding records") as bar:
             counts = add_synthetic_records(db_path, records, seed_number, on_chunk=bar.update)
@@ -110,9 +121,6 @@ def check(ctx, db_path, as_json):
         icc-events check --db icc-events.db
         icc-events check --json | jq '.findings[].where'
     """
-    from api.store.check import check_database, coverage_lines, record_count
-    from api.store.db import connect
-
     if not Path(db_path).is_file():
         raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
     db = connect(db_path)
@@ -172,12 +180,7 @@ def serve(db_path, host, port, workers):
     Example:
         icc-events serve --db icc-events.db --port 8000 --workers 2
     """
-    from api.server.process import run
-    from api.web.storage_faults import DatabaseUnusable, ensure_usable
-
     if not Path(db_path).exists():
-        from seed.loader import build_database
-
         build_database(db_path)
         click.echo(f"Built {db_path} from the seed files.")
     try:
@@ -202,13 +205,6 @@ def deliver(db_path, once):
     Example:
         icc-events deliver --db icc-events.db
     """
-    import logging
-    import signal
-    import threading
-
-    from api.integrations.delivery import DeliverySettings, deliver
-    from api.web.request_log import JSONLineFormatter
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONLineFormatter())
     logging.basicConfig(level=setting("LOG_LEVEL"), handlers=[handler])
@@ -217,7 +213,7 @@ def deliver(db_path, once):
     open_db(db_path).conn.close()
     config = {**DEFAULTS, **settings_from_environment()}
     try:
-        deliver(db_path, DeliverySettings.from_config(config), once=once, stop=stop)
+        delivery.deliver(db_path, delivery.DeliverySettings.from_config(config), once=once, stop=stop)
     except KeyboardInterrupt:
         pass
 
@@ -240,9 +236,8 @@ def mcp(db_path, base_url):
     Example:
         icc-events mcp --db icc-events.db --base-url https://icc-events.example
     """
-    from api.config import parse_base_url
+    # Here, not at the top: the MCP SDK takes longer to import than any other command takes to run.
     from api.integrations.mcp_server import build_server
-    from api.store.db import connect
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
@@ -275,11 +270,6 @@ def openapi(output):
     Example:
         icc-events openapi
     """
-    import tempfile
-
-    from api.spec.openapi import render_spec
-    from api.web.app import create_app
-
     with tempfile.TemporaryDirectory() as tmp:
         text = render_spec(create_app({"DATABASE": str(Path(tmp) / "spec.db")}))
     if output == "-":
@@ -296,11 +286,7 @@ def tokens():
 
 def open_db(db_path: str):
     """The database with its curation tables, built from the seed first if it is missing."""
-    from api.store.db import connect, create_curation_tables
-
     if not Path(db_path).exists():
-        from seed.loader import build_database
-
         build_database(db_path)
     db = connect(db_path)
     create_curation_tables(db)
@@ -324,8 +310,6 @@ def tokens_create(db_path, name, scope):
     Example:
         icc-events tokens create --name alice --scope write --db icc-events.db
     """
-    from api.store.tokens import TokenError, create_token
-
     db = open_db(db_path)
     try:
         token = create_token(db, name, scope)
@@ -346,8 +330,6 @@ def tokens_list(db_path):
     Example:
         icc-events tokens list --db icc-events.db
     """
-    from api.store.tokens import list_tokens
-
     db = open_db(db_path)
     try:
         for token in list_tokens(db):
@@ -368,8 +350,6 @@ def tokens_revoke(db_path, name):
     Example:
         icc-events tokens revoke --name alice --db icc-events.db
     """
-    from api.store.tokens import TokenError, revoke_token
-
     db = open_db(db_path)
     try:
         revoke_token(db, name)
@@ -403,8 +383,6 @@ def export_command(db_path, export_format, out):
         icc-events export --format sqlite icc-events-snapshot.db
         icc-events export --format csv icc-events-csv.zip
     """
-    from api.exports.transfer import EXPORT_FORMATS
-
     to_stdout = str(out) == "-"
     if to_stdout and export_format != "ftm":
         raise click.BadParameter("only the ftm format can go to standard output.", param_hint="OUT")
@@ -438,9 +416,6 @@ def import_command(db_path, replace, source):
     Example:
         icc-events import --db icc-events.db --replace backup/
     """
-    from api.exports.transfer import import_seed
-    from seed.loader import SeedError
-
     if Path(db_path).exists() and not replace:
         raise click.ClickException(f"{db_path} exists; pass --replace to replace it.")
     try:

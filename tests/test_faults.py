@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from api.store.db import get_db
 from api.web.app import create_app
+from api.web.database import get_db
 from api.web.storage_faults import DatabaseUnusable
 from tests.conftest import ContractClient, assert_problem, make_token
 from tests.curation_data import new_organization

@@ -58,7 +58,7 @@ def test_no_list_query_scans_its_table(seed_db_path, name):
 @pytest.mark.parametrize("args", [{}, {"date_from": "2025", "date_to": "2025-11"}])
 @pytest.mark.parametrize("after", [None, ["2025-01-01", "2025-12-31", "x", "events"]])
 def test_timeline_pages_read_each_table_in_index_order(seed_db_path, args, after):
-    from api.web.timeline import DATED, page_sql
+    from api.store.timeline import DATED, page_sql
 
     db = connect(str(seed_db_path), readonly=True)
     sql, params = page_sql(list(DATED), args, after)

@@ -9,7 +9,7 @@ from flask import request, url_for
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from api.model.collections import COLLECTIONS
-from api.store.db import get_db
+from api.web.database import get_db
 from api.web.links import add_citation_urls, list_url, record_url
 from api.web.shape import RenderedRecords, render_row
 from tests.curation_data import PATCH_HEADERS

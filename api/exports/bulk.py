@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import click
 import sqlite_utils
 
+from api.exports.datapackage import write_csv_bundle
+from api.exports.ftm import MAPPED, ftm_lines
 from api.model.collections import COLLECTIONS, Collection
 from api.model.columns import is_integer, public_columns, stored_column
 from api.model.rows import from_row
@@ -100,16 +102,12 @@ def write_snapshot(db_path: str | os.PathLike, dest: str | os.PathLike) -> str:
 
 def write_ftm_file(db_path: str | os.PathLike, out: str) -> None:
     """FtM entities as NDJSON to the file out; - is standard output."""
-    from api.exports.ftm import MAPPED, ftm_lines
-
     with read_transaction(db_path) as db, click.open_file(out, "w", encoding="utf-8") as stream:
         stream.writelines(ftm_lines(read_records(db, MAPPED)))
 
 
 def write_csv_file(db_path: str | os.PathLike, out: str) -> None:
     """The CSV bundle (zip) to the file out."""
-    from api.exports.datapackage import write_csv_bundle
-
     with read_transaction(db_path) as db, open(out, "wb") as stream:
         write_csv_bundle(db, stream)
 

@@ -5,6 +5,7 @@ from apispec import APISpec
 from api.model.collections import COLLECTIONS, Collection
 from api.spec.components import headers, query_parameters, response_ref
 from api.store.editing import writable
+from api.web.writes import ADMIN_ONLY
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
@@ -72,8 +73,6 @@ def input_schemas(spec: APISpec, collection: Collection, name: str) -> None:
 
 
 def scope_note(collection: Collection, method: str) -> str:
-    from api.web.writes import ADMIN_ONLY
-
     admin = method in ADMIN_ONLY or (collection.name == "sources" and method != "POST")
     return "Needs a token with scope `admin`." if admin else "Needs a token with scope `write` or `admin`."
 

@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
+from api import __version__
 from api.config import DEFAULTS
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import from_row, to_row
@@ -33,11 +34,13 @@ from api.spec.pages import add_pages, add_request_id_header
 from api.spec.reconcile import add_reconciliation
 from api.spec.verify import add_verify
 from api.spec.webhooks import add_webhooks
-from api.web.links import links_schema
+from api.web.links import links_schema, with_links
 from api.web.ratelimit import budget_of
+from api.web.shape import includes
 from schemas.problem import ProblemSchema
 from schemas.query import SearchQuerySchema, TimelineQuerySchema, item_query_schema, list_query_schema
 from schemas.results import SearchHitSchema, TimelineEntrySchema
+from seed.loader import read_seed
 
 EXAMPLE_BASE_URL = "http://localhost:8000"
 
@@ -48,9 +51,6 @@ def schema_name(collection: Collection) -> str:
 
 def example_records(app: Flask) -> dict[str, dict]:
     """The first seed record of each collection, dumped as the API serves it."""
-    from api.web.links import with_links
-    from seed.loader import read_seed
-
     records = read_seed()
     examples = {}
     with app.test_request_context(base_url=EXAMPLE_BASE_URL):
@@ -104,8 +104,6 @@ def read_schema(collection: Collection) -> type[Schema]:
 
 def shaped_schema(spec: APISpec, collection: Collection) -> dict:
     """A record shaped by fields= (only id required) and include= (related records under included)."""
-    from api.web.shape import includes
-
     full = spec.components.schemas[schema_name(collection)]
     included = {}
     for include_name, include in includes(collection).items():
@@ -382,8 +380,6 @@ def mark_public_operations(spec: dict) -> dict:
 
 
 def build_spec(app: Flask) -> dict:
-    from api import __version__
-
     spec = APISpec(
         title="icc-events",
         version=__version__,

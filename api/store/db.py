@@ -1,4 +1,4 @@
-"""The SQLite database: one sqlite-utils connection per worker thread, pragmas, tables and indexes."""
+"""The SQLite database: connections with their pragmas, one per thread, and the tables and indexes."""
 
 import os
 import sqlite3
@@ -6,7 +6,6 @@ import threading
 import uuid
 
 import sqlite_utils
-from flask import current_app, g
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import column_types, sort_column
@@ -25,20 +24,6 @@ def connect(
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
-
-
-CONNECTIONS = "icc_events.connections"
-
-
-def get_db() -> sqlite_utils.Database:
-    """The request's connection: this thread's, opened on its first request and kept for the next.
-
-    Opening a connection and reading the schema was about half of an item request; a connection is
-    only used by one request at a time, so reusing it per thread is safe.
-    """
-    if "db" not in g:
-        g.db = thread_connection(current_app.extensions[CONNECTIONS], current_app.config)
-    return g.db
 
 
 def thread_connection(local: threading.local, config) -> sqlite_utils.Database:
@@ -60,18 +45,6 @@ def file_identity(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_dev, stat.st_ino
-
-
-def release_db(error=None) -> None:
-    """End the request's use of the connection; a transaction it left open is not the next one's."""
-    db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()
-
-
-def init_app(app) -> None:
-    app.extensions[CONNECTIONS] = threading.local()
-    app.teardown_appcontext(release_db)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:

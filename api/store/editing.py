@@ -9,11 +9,10 @@ from marshmallow import ValidationError, fields
 
 from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
+from api.model.errors import Busy, Conflict, InvalidRecord, NotFound, StaleVersion
 from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
 from api.store.changes import full_row, log_change, snapshot, stored_record
 from api.store.reads import get_row
-from api.web.errors import APIProblem
-from api.web.shape import render_row
 
 MAX_REFERRERS_SHOWN = 20
 
@@ -26,9 +25,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     except sqlite3.OperationalError as error:
         # Another writer held the lock for the whole busy timeout: the client may simply retry.
         if "locked" in str(error) or "busy" in str(error):
-            raise APIProblem(
-                503, "The database is busy with other writes; retry shortly.", {"Retry-After": "1"}
-            ) from None
+            raise Busy("The database is busy with other writes; retry shortly.", retry_after=1) from None
         raise
     try:
         yield
@@ -41,13 +38,13 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
-def unprocessable(errors: dict[str, str]) -> APIProblem:
-    names = ", ".join(sorted(errors))
-    return APIProblem(422, f"The record is not valid: {names}.", errors=errors)
+# How the API serves a stored row (api/web/shape.render_row): the web layer hands it to writes, so
+# that read-only fields a client sends back can be compared with what it was served.
+Render = Callable[[Collection, dict], dict]
 
 
 def load_record(
-    collection: Collection, body, created_at: str | None = None, updated_at: str | None = None
+    collection: Collection, body, render: Render, created_at: str | None = None, updated_at: str | None = None
 ) -> dict:
     """The body loaded by the collection's schema: types, enums, formats, unknown fields; else a 422.
 
@@ -55,16 +52,17 @@ def load_record(
     bounds): they must equal what the server serves for this record with these timestamps.
     """
     try:
-        return collection.schema.load_echoing_read_only(body, served_as(collection, created_at, updated_at))
+        served = served_as(collection, render, created_at, updated_at)
+        return collection.schema.load_echoing_read_only(body, served)
     except ValidationError as error:
-        raise unprocessable(flatten_errors(error.messages)) from None
+        raise InvalidRecord(flatten_errors(error.messages)) from None
 
 
-def served_as(collection: Collection, created_at: str | None, updated_at: str | None):
+def served_as(collection: Collection, render: Render, created_at: str | None, updated_at: str | None):
     """A loaded record as a GET would serve it once stored with these timestamps."""
 
     def served(record: dict) -> dict:
-        return render_row(
+        return render(
             collection, full_row(collection, stored_record(collection, record, created_at, updated_at))
         )
 
@@ -92,13 +90,14 @@ def exists(db: sqlite_utils.Database, collection_name: str, record_id: str) -> b
     return bool(list(db.query(f"SELECT 1 FROM [{table}] WHERE id = ?", [record_id])))
 
 
-def create_record(db: sqlite_utils.Database, collection: Collection, body, actor: str) -> dict:
-    """Insert a new record and its audit entry; 409 when the id is taken."""
-    record = load_record(collection, body)
+def create_record(
+    db: sqlite_utils.Database, collection: Collection, body, actor: str, render: Render
+) -> dict:
+    """Insert a new record and its audit entry; Conflict when the id is taken."""
+    record = load_record(collection, body, render)
     with write_transaction(db):
         if get_row(db, collection, record["id"]) is not None:
-            raise APIProblem(
-                409,
+            raise Conflict(
                 f"The id {record['id']!r} is taken by another {collection.singular}; PUT or PATCH that one.",
                 errors={"id": "Already taken."},
             )
@@ -117,17 +116,18 @@ def replace_record(
     new_body: Callable[[dict], object],
     matches: Callable[[str], bool],
     actor: str,
+    render: Render,
 ) -> dict:
     """Replace a record with new_body(its current writable fields), if its ETag still matches."""
     with write_transaction(db):
         row = current_row(db, collection, record_id, matches)
         before = snapshot(collection, row)
         body = new_body(writable(collection.schema, before))
-        record = load_record(collection, body, before["created_at"], before["updated_at"])
+        record = load_record(collection, body, render, before["created_at"], before["updated_at"])
         if record["id"] != record_id:
-            raise unprocessable({"id": f"An id cannot change; this record's is {record_id!r}."})
+            raise InvalidRecord({"id": f"An id cannot change; this record's is {record_id!r}."})
         if collection.name == "sources" and record["text"] != before["text"]:
-            raise unprocessable(
+            raise InvalidRecord(
                 {"text": "A source's text cannot change: citations point into it. Add a new source."}
             )
         check_evidence(db, collection, record)
@@ -155,8 +155,7 @@ def delete_record(
         row = current_row(db, collection, record_id, matches)
         found = referrers(db, collection.name, record_id)
         if found:
-            raise APIProblem(
-                409,
+            raise Conflict(
                 f"{len(found)} record(s) still refer to this {collection.singular}; "
                 "change or delete them first.",
                 errors=found,
@@ -171,13 +170,12 @@ def current_row(
     """The stored row, read inside the write transaction: 404 when missing, 412 when the ETag is stale."""
     row = get_row(db, collection, record_id)
     if row is None:
-        raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
+        raise NotFound(f"No {collection.singular} with id {record_id!r}.")
     if not matches(row["etag"]):
-        raise APIProblem(
-            412,
+        raise StaleVersion(
             f"If-Match does not match this {collection.singular}'s current ETag: someone changed it since "
             "you read it. GET it again, reapply your change, and retry.",
-            {"ETag": f'"{row["etag"]}"'},
+            current_etag=row["etag"],
         )
     return row
 
@@ -185,7 +183,7 @@ def current_row(
 def check_evidence(db: sqlite_utils.Database, collection: Collection, record: dict) -> None:
     problems = evidence_problems(db, collection, record)
     if problems:
-        raise unprocessable(problems)
+        raise InvalidRecord(problems)
 
 
 def insert_row(db: sqlite_utils.Database, collection: Collection, row: dict) -> None:

@@ -6,7 +6,7 @@ import sqlite_utils
 
 from api.model.collections import COLLECTIONS
 from api.store.search import enable_search, fts_table
-from api.web.timeline import DATED
+from api.store.timeline import DATED
 
 
 def create_read_indexes(db: sqlite_utils.Database) -> None:

@@ -4,7 +4,7 @@ import base64
 import json
 import math
 
-from api.web.errors import APIProblem
+from api.model.errors import InvalidArgument
 
 
 def encode_cursor(sort: str, values: list) -> str:
@@ -31,8 +31,7 @@ def decode_cursor(cursor: str, sort: str, width: int, numbers: bool = False) -> 
     except (ValueError, TypeError, UnicodeError):
         valid = False
     if not valid:
-        raise APIProblem(
-            400,
+        raise InvalidArgument(
             "The cursor is not one this API issued for this sort.",
             errors={"cursor": "Not a cursor issued for this sort."},
         )

@@ -4,9 +4,9 @@ from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import from_row
-from api.store.db import get_db
 from api.store.reads import get_row
 from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import record_url, segment
 

@@ -5,13 +5,43 @@ from pathlib import Path
 from flask import Flask
 
 from api import config as settings
+from api.store import db
+from api.store.indexes import ensure_read_indexes
+from api.web import (
+    annotations,
+    compression,
+    cors,
+    database,
+    docs,
+    downloads,
+    errors,
+    feed,
+    feeds,
+    headers,
+    index,
+    meta,
+    pages,
+    proxies,
+    ratelimit,
+    reconcile,
+    records,
+    request_log,
+    search_views,
+    security,
+    storage_faults,
+    timeline,
+    verify_views,
+    webhook_views,
+    writes,
+)
+from api.web.json_provider import ORJSONProvider
+from api.web.links import Request
+from api.web.revalidation import Revalidation
+from seed.loader import build_database
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
-    from api.web.json_provider import ORJSONProvider
-    from api.web.links import Request
-
     app = Flask(__name__)
     app.request_class = Request
     app.json = ORJSONProvider(app)
@@ -22,42 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.compact = True
 
     if not Path(app.config["DATABASE"]).exists():
-        from seed.loader import build_database
-
         build_database(app.config["DATABASE"])
 
-    from api.store import db
-    from api.store.indexes import ensure_read_indexes
-    from api.web import (
-        annotations,
-        compression,
-        cors,
-        docs,
-        downloads,
-        errors,
-        feed,
-        feeds,
-        headers,
-        index,
-        meta,
-        pages,
-        proxies,
-        ratelimit,
-        reconcile,
-        records,
-        request_log,
-        search_views,
-        security,
-        storage_faults,
-        timeline,
-        verify_views,
-        webhook_views,
-        writes,
-    )
-    from api.web.revalidation import Revalidation
-
     storage_faults.ensure_usable(app.config["DATABASE"])
-    db.init_app(app)
+    database.init_app(app)
     db.ensure_curation_tables(app.config["DATABASE"])
     db.ensure_provenance_columns(app.config["DATABASE"])
     ensure_read_indexes(app.config["DATABASE"])

@@ -2,8 +2,8 @@
 
 from flask import g, request
 
-from api.store.db import get_db
 from api.store.tokens import allows, authenticate
+from api.web.database import get_db
 from api.web.errors import APIProblem
 
 REALM = 'Bearer realm="icc-events"'

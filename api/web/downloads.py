@@ -14,9 +14,10 @@ from marshmallow import Schema
 
 from api.exports.bulk import data_version, read_records, read_transaction, write_snapshot
 from api.exports.datapackage import write_csv_bundle
-from api.exports.download_files import downloads_directory, file_response, open_download
+from api.exports.download_files import downloads_directory, open_download
 from api.exports.ftm import MAPPED, ftm_lines
 from api.web.caching import etag_matches
+from api.web.files import file_response
 from api.web.query_args import parse_query
 
 bp = Blueprint("downloads", __name__, url_prefix="/v1/export")

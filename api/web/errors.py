@@ -4,6 +4,16 @@ from flask import current_app, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from api.model.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    InvalidArgument,
+    InvalidRecord,
+    NotFound,
+    StaleVersion,
+)
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -34,6 +44,27 @@ def handle_api_problem(error: APIProblem):
     return problem(error.status, error.detail, error.headers, **error.extra)
 
 
+# The status each kind of domain error is answered with.
+DOMAIN_STATUS = {
+    InvalidArgument: 400,
+    NotFound: 404,
+    Conflict: 409,
+    StaleVersion: 412,
+    InvalidRecord: 422,
+    Busy: 503,
+}
+
+
+def handle_domain_error(error: DomainError):
+    headers = {}
+    if isinstance(error, StaleVersion):
+        headers["ETag"] = f'"{error.current_etag}"'
+    if isinstance(error, Busy):
+        headers["Retry-After"] = str(error.retry_after)
+    extra = {"errors": error.errors} if error.errors is not None else {}
+    return problem(DOMAIN_STATUS[type(error)], error.detail, headers, **extra)
+
+
 def handle_http_exception(error: HTTPException):
     # Keep the headers werkzeug sets for this status, such as Allow on a 405.
     headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")}
@@ -48,6 +79,7 @@ def handle_unexpected_error(error: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(APIProblem, handle_api_problem)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(Exception, handle_unexpected_error)

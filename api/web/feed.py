@@ -3,9 +3,11 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.errors import InvalidArgument
 from api.store.changes import list_changes
-from api.store.db import feed_id, get_db
+from api.store.db import feed_id
 from api.store.paging import decode_cursor, encode_cursor
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import link_next, self_url
 from api.web.query_args import bad_query, parse_query
@@ -22,7 +24,7 @@ def since_seq(args: dict, feed: str) -> int:
         return 0
     try:
         issued_by, seq = decode_cursor(args["since"], CURSOR_KIND, 2)
-    except APIProblem:
+    except InvalidArgument:
         raise bad_query({"since": "Not a cursor issued by this feed."}) from None
     if not isinstance(issued_by, str) or not isinstance(seq, int) or seq < 0:
         raise bad_query({"since": "Not a cursor issued by this feed."})

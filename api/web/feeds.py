@@ -10,12 +10,13 @@ from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
 from api.store.changes import latest_changes
-from api.store.db import feed_id, get_db
+from api.store.db import feed_id
 from api.store.filters import conditions
 from api.store.reads import list_rows
 from api.store.search import has_many_matches, label_column
 from api.web.atom import ATOM_MEDIA_TYPE, Entry, Feed, Link, render_feed
 from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.database import get_db
 from api.web.links import add_citation_urls, list_url, record_url, self_url
 from api.web.query_args import parse_query
 from api.web.shape import dump_row

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app
 
-from api.store.db import get_db
+from api.web.database import get_db
 
 # Written by `icc-events openapi` (api/spec/) at commit time, checked against the code by
 # tests/test_openapi.py, shipped as package data; the repository's openapi.yaml links to it.

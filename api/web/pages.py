@@ -7,9 +7,9 @@ from api.model.collections import COLLECTIONS
 from api.model.rows import from_row
 from api.model.spans import segments
 from api.store.citing import collection_counts, latest_changes, records_citing, span_bases
-from api.store.db import get_db
 from api.store.reads import get_row
 from api.web import records
+from api.web.database import get_db
 from api.web.errors import APIProblem
 
 bp = Blueprint("pages", __name__)

@@ -15,7 +15,7 @@ from api.model import matching
 from api.model.collections import COLLECTIONS
 from api.model.provenance import flatten_errors
 from api.model.rows import from_row
-from api.store.db import get_db
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.query_args import parse_query
 from schemas.reconcile import (

@@ -3,13 +3,13 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
-from api.store.db import get_db
 from api.store.facets import facet_counts
 from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.reads import get_row, list_rows, order_columns
 from api.store.search import has_many_matches
 from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.formats import content_type, negotiate, text_lines
 from api.web.links import link_next, self_url

@@ -3,10 +3,10 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS
-from api.store.db import get_db
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.search import SEARCH_ORDER, search_all
 from api.web.caching import cache_headers, is_fresh, not_modified, representation_etag
+from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
 from api.web.query_args import parse_query
 from schemas.query import SearchQuerySchema

@@ -9,12 +9,13 @@ from pathlib import Path
 import sqlite_utils
 from flask import current_app, request, stream_with_context
 
-from api.exports.download_files import downloads_directory, file_response, open_download
+from api.exports.download_files import downloads_directory, open_download
 from api.model.collections import Collection
 from api.store.db import connect
 from api.store.reads import iter_rows
 from api.web.caching import cache_headers, is_fresh, not_modified, streamed_etag
 from api.web.errors import APIProblem
+from api.web.files import file_response
 from api.web.formats import content_type, text_lines
 from api.web.shape import render_row, sparse
 

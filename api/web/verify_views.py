@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
 from api.model.provenance import flatten_errors
-from api.store.db import get_db
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import segment
 from api.web.writes import JSON, json_body

@@ -3,12 +3,12 @@
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import ValidationError
 
+from api.model.errors import InvalidRecord
 from api.model.provenance import flatten_errors
 from api.model.webhook_targets import UnsafeTarget, check_url
 from api.store import webhooks
-from api.store.db import get_db
-from api.store.editing import unprocessable
 from api.web.auth import require_scope
+from api.web.database import get_db
 from api.web.errors import APIProblem, problem
 from api.web.links import link_next, self_url
 from api.web.query_args import parse_query
@@ -43,7 +43,7 @@ def load_body(schema, media_type: str) -> dict:
     try:
         body = schema.load(json_body(media_type))
     except ValidationError as error:
-        raise unprocessable(flatten_errors(error.messages)) from None
+        raise InvalidRecord(flatten_errors(error.messages)) from None
     if "url" in body:
         try:
             check_url(body["url"], current_app.config["WEBHOOKS_ALLOW_PRIVATE"])

@@ -7,12 +7,13 @@ from flask import Blueprint, current_app, request
 from api.model.collections import COLLECTIONS, Collection
 from api.model.merge_patch import merge_patch
 from api.model.rows import from_row
-from api.store.db import get_db
 from api.store.editing import create_record, delete_record, replace_record
 from api.web.auth import require_scope
 from api.web.caching import etag_matches
+from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import record_url, with_links
+from api.web.shape import render_row
 
 bp = Blueprint("writes", __name__, url_prefix="/v1")
 
@@ -121,7 +122,7 @@ def record_response(collection: Collection, row: dict, status: int):
 def create_view(collection: Collection):
     def view():
         token = require_scope(scope_for(collection))
-        row = create_record(get_db(), collection, json_body(JSON), token["name"])
+        row = create_record(get_db(), collection, json_body(JSON), token["name"], render_row)
         response = record_response(collection, row, 201)
         response.headers["Location"] = record_url(collection.name, row["id"])
         return response
@@ -138,7 +139,9 @@ def replace_view(collection: Collection):
         body = json_body(JSON)
         if isinstance(body, dict):
             body.setdefault("id", record_id)
-        row = replace_record(get_db(), collection, record_id, lambda _: body, matches, token["name"])
+        row = replace_record(
+            get_db(), collection, record_id, lambda _: body, matches, token["name"], render_row
+        )
         return record_response(collection, row, 200)
 
     view.__name__ = f"replace_{collection.singular}"
@@ -158,6 +161,7 @@ def patch_view(collection: Collection):
             lambda current: merge_patch(current, patch),
             matches,
             token["name"],
+            render_row,
         )
         return record_response(collection, row, 200)
 
