@@ -120,7 +120,7 @@ def test_landing_page_links_to_each_format_a_list_accepts(client):
 def test_page_revalidates_with_its_etag(client, url):
     first = client.get(url)
     assert first.status_code == 200
-    assert first.headers["Cache-Control"] == "no-cache"
+    assert first.headers["Cache-Control"] == "public, no-cache"
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert again.get_data() == b""

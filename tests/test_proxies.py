@@ -8,7 +8,7 @@ import pytest
 
 from api.config import SettingError, settings_from_environment
 from api.web.app import create_app
-from api.web.revalidation import Revalidation
+from api.web.proxies import TrustedProxies
 from tests.server_process import running_server
 
 
@@ -77,7 +77,8 @@ def test_a_304_answered_before_flask_logs_the_forwarded_client(db_path, capsys):
 
 
 def test_with_no_proxy_trusted_nothing_wraps_the_app(db_path):
-    assert isinstance(app_behind(db_path, ()).wsgi_app, Revalidation)
+    assert not isinstance(app_behind(db_path, ()).wsgi_app, TrustedProxies)
+    assert isinstance(app_behind(db_path, ("127.0.0.1",)).wsgi_app, TrustedProxies)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import from_row
 from api.store.reads import get_row
-from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import record_url, segment
@@ -91,13 +91,15 @@ def annotations_view(collection: Collection):
         sources = [s for s in sources if s is not None]
         etag = representation_etag(request.url, "jsonld", [(r["id"], r["etag"]) for r in [row, *sources]])
         modified = last_modified([row, *sources])
-        if is_fresh(etag, modified):
-            return not_modified(etag, modified)
-        texts = {s["id"]: s["text"] for s in sources}
-        body = annotation_collection(collection, record, texts, request.root_url)
-        response = current_app.json.response(body)
-        response.content_type = JSON_LD
-        return cache_headers(response, etag, modified)
+
+        def build():
+            texts = {s["id"]: s["text"] for s in sources}
+            body = annotation_collection(collection, record, texts, request.root_url)
+            response = current_app.json.response(body)
+            response.content_type = JSON_LD
+            return response
+
+        return read_response(etag, modified, build)
 
     view.__name__ = f"annotations_{collection.singular}"
     view.__doc__ = f"A {collection.singular}'s citations as W3C Web Annotations."

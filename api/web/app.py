@@ -36,7 +36,6 @@ from api.web import (
 )
 from api.web.json_provider import ORJSONProvider
 from api.web.links import Request
-from api.web.revalidation import Revalidation
 from seed.loader import build_database
 
 
@@ -82,6 +81,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reconcile.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(verify_views.bp)
-    app.wsgi_app = Revalidation(app, app.wsgi_app)
     proxies.init_app(app)
     return app

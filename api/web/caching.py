@@ -3,9 +3,9 @@
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 
 def representation_etag(*parts) -> str:
@@ -60,21 +60,39 @@ def cache_control(max_age: int) -> str:
     return f"public, max-age={max_age}" if max_age else "public, no-cache"
 
 
-def cache_headers(response, etag: str, modified: dt.datetime | None):
+def read_response(
+    etag: str,
+    modified: dt.datetime | None,
+    build: Callable[[], Response],
+    max_age: int | None = None,
+    mimetype: str = "application/json",
+):
+    """The one way a GET is answered: a 304 when the client's copy is current, else build()'s response;
+    either way with the validators and Cache-Control (CACHE_MAX_AGE unless max_age is given).
+
+    The ETag is a digest of what the representation is made from, taken before it is rendered, so
+    a 304 costs the reads that find the tag and nothing more.
+    """
+    response = not_modified(mimetype) if is_fresh(etag, modified) else build()
+    return cache_headers(response, etag, modified, max_age)
+
+
+def cache_headers(response, etag: str, modified: dt.datetime | None, max_age=None):
     """ETag, Last-Modified and Cache-Control on a GET response (200 or 304)."""
     response.set_etag(etag)
     if modified:
         response.last_modified = modified
-    response.headers["Cache-Control"] = cache_control(current_app.config["CACHE_MAX_AGE"])
+    age = current_app.config["CACHE_MAX_AGE"] if max_age is None else max_age
+    response.headers["Cache-Control"] = cache_control(age)
     response.vary.add("Accept")
     return response
 
 
-def not_modified(etag: str, modified: dt.datetime | None):
-    """A 304 with the validators and no body.
+def not_modified(mimetype: str):
+    """A 304 with no body; read_response gives it the validators.
 
-    Its media type only picks the data Content-Security-Policy a 200 would carry (api/web/headers.py): a
-    cache takes a 304's headers as the stored response's; werkzeug drops Content-Type from a 304.
+    Its media type (that of the 200) only picks the Content-Security-Policy a 200 would carry
+    (api/web/headers.py): a cache takes a 304's headers as the stored response's; werkzeug drops
+    Content-Type from a 304.
     """
-    response = current_app.response_class(status=304, mimetype="application/json")
-    return cache_headers(response, etag, modified)
+    return current_app.response_class(status=304, mimetype=mimetype)

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 from marshmallow import Schema
 
 from api.exports.bulk import data_version, read_records, read_transaction, write_snapshot
 from api.exports.datapackage import write_csv_bundle
 from api.exports.download_files import downloads_directory, open_download
 from api.exports.ftm import MAPPED, ftm_lines
-from api.web.caching import etag_matches
+from api.web.caching import read_response
 from api.web.files import file_response
 from api.web.query_args import parse_query
 
@@ -71,19 +71,21 @@ def download(
     parse_query(NO_PARAMETERS)
     with read_transaction(current_app.config["DATABASE"]) as db:
         version = data_version(db)
-        if request.if_none_match and etag_matches(version, request.if_none_match):
-            return revalidated(current_app.response_class(status=304), version)
-        file, version = open_download(
-            downloads_directory(current_app.config),
-            family,
-            version,
-            lambda path: write(db, path) or version,
-        )
-    return revalidated(file_response(file, version, mimetype, download_name=filename), version)
 
+        built = {}
 
-def revalidated(response: Response, version: str) -> Response:
-    """Tagged with the data version; caches must ask again before reusing it."""
-    response.set_etag(version)
-    response.headers["Cache-Control"] = "no-cache"
+        def build() -> Response:
+            # A snapshot may hold a later version than the one read: the file's own is its tag.
+            file, built["version"] = open_download(
+                downloads_directory(current_app.config),
+                family,
+                version,
+                lambda path: write(db, path) or version,
+            )
+            return file_response(file, built["version"], mimetype, download_name=filename)
+
+        # Tagged with the data version; caches must ask again before reusing it.
+        response = read_response(version, None, build, max_age=0)
+    if built.get("version", version) != version:
+        response.set_etag(built["version"])
     return response

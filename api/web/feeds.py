@@ -15,7 +15,7 @@ from api.store.filters import conditions
 from api.store.reads import list_rows
 from api.store.search import has_many_matches, label_column
 from api.web.atom import ATOM_MEDIA_TYPE, Entry, Feed, Link, render_feed
-from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import add_citation_urls, list_url, record_url, self_url
 from api.web.query_args import parse_query
@@ -48,9 +48,8 @@ def span_links(record: dict) -> list[Link]:
     ]
 
 
-def atom_response(feed: Feed, etag: str, modified):
-    response = current_app.response_class(render_feed(feed), content_type=CONTENT_TYPE)
-    return cache_headers(response, etag, modified)
+def atom_response(feed: Feed):
+    return current_app.response_class(render_feed(feed), content_type=CONTENT_TYPE)
 
 
 def latest_at(db) -> str:
@@ -90,22 +89,24 @@ def changes_feed():
     changes = latest_changes(db, args["limit"])
     etag = representation_etag(request.url, "atom", log, [c["seq"] for c in changes])
     modified = last_modified([{"updated_at": c["at"]} for c in changes])
-    if is_fresh(etag, modified):
-        return not_modified(etag, modified)
-    root = request.root_url
-    feed = Feed(
-        id=f"{root}v1/changes.atom",
-        title="icc-events: changes",
-        subtitle="Every write to the dataset, newest first; each entry quotes the source spans it cites.",
-        updated=changes[0]["at"] if changes else latest_at(db),
-        author=AUTHOR,
-        links=[
-            Link(self_url(), "self", ATOM_MEDIA_TYPE),
-            Link(f"{root}v1/changes", "alternate", "application/json"),
-        ],
-        entries=[change_entry(c, log, root) for c in changes],
-    )
-    return atom_response(feed, etag, modified)
+
+    def build():
+        root = request.root_url
+        feed = Feed(
+            id=f"{root}v1/changes.atom",
+            title="icc-events: changes",
+            subtitle="Every write to the dataset, newest first; each entry quotes the source spans it cites.",
+            updated=changes[0]["at"] if changes else latest_at(db),
+            author=AUTHOR,
+            links=[
+                Link(self_url(), "self", ATOM_MEDIA_TYPE),
+                Link(f"{root}v1/changes", "alternate", "application/json"),
+            ],
+            entries=[change_entry(c, log, root) for c in changes],
+        )
+        return atom_response(feed)
+
+    return read_response(etag, modified, build)
 
 
 def record_entry(collection: Collection, record: dict) -> Entry:
@@ -128,25 +129,27 @@ def collection_feed(collection: Collection):
         rows, _ = list_rows(db, collection, where, params, NEWEST_FIRST, args["limit"])
         etag = representation_etag(request.url, "atom", [(row["id"], row["etag"]) for row in rows])
         modified = last_modified(rows)
-        if is_fresh(etag, modified):
-            return not_modified(etag, modified)
-        records = [dump_row(collection, row) for row in rows]
-        filters = request.args.to_dict()
-        filters.pop("limit", None)
-        feed = Feed(
-            id=self_url(),
-            title=f"icc-events: {collection.name}"
-            + (" (" + ", ".join(f"{k}={v}" for k, v in sorted(filters.items())) + ")" if filters else ""),
-            subtitle=f"The {collection.name} matching this query, most recently updated first.",
-            updated=records[0]["updated_at"] if records else latest_at(db),
-            author=AUTHOR,
-            links=[
-                Link(self_url(), "self", ATOM_MEDIA_TYPE),
-                Link(list_url(collection.name, None, **filters), "alternate", "application/json"),
-            ],
-            entries=[record_entry(collection, r) for r in records],
-        )
-        return atom_response(feed, etag, modified)
+
+        def build():
+            records = [dump_row(collection, row) for row in rows]
+            filters = request.args.to_dict()
+            filters.pop("limit", None)
+            feed = Feed(
+                id=self_url(),
+                title=f"icc-events: {collection.name}"
+                + (" (" + ", ".join(f"{k}={v}" for k, v in sorted(filters.items())) + ")" if filters else ""),
+                subtitle=f"The {collection.name} matching this query, most recently updated first.",
+                updated=records[0]["updated_at"] if records else latest_at(db),
+                author=AUTHOR,
+                links=[
+                    Link(self_url(), "self", ATOM_MEDIA_TYPE),
+                    Link(list_url(collection.name, None, **filters), "alternate", "application/json"),
+                ],
+                entries=[record_entry(collection, r) for r in records],
+            )
+            return atom_response(feed)
+
+        return read_response(etag, modified, build)
 
     view.__name__ = f"feed_{collection.name}"
     view.__doc__ = f"The {collection.name} a list query matches, most recently updated first, as Atom."

@@ -1,6 +1,8 @@
 """Server-rendered HTML pages: the landing page and the source viewer with every cited span marked."""
 
-from flask import Blueprint, current_app, make_response, render_template, request
+import hashlib
+
+from flask import Blueprint, current_app, make_response, render_template
 from marshmallow.validate import OneOf
 
 from api.model.collections import COLLECTIONS
@@ -9,6 +11,7 @@ from api.model.spans import segments
 from api.store.citing import collection_counts, latest_changes, records_citing, span_bases
 from api.store.reads import get_row
 from api.web import records
+from api.web.caching import read_response
 from api.web.database import get_db
 from api.web.errors import APIProblem
 
@@ -18,10 +21,9 @@ LATEST_CHANGES = 10
 
 def html_page(html: str):
     """An HTML response with a strong ETag of its body; a matching If-None-Match gets a 304."""
-    response = make_response(html)
-    response.cache_control.no_cache = True  # may be stored, but revalidated every time
-    response.add_etag()
-    return response.make_conditional(request)
+    etag = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    # May be stored, but revalidated every time.
+    return read_response(etag, None, lambda: make_response(html), max_age=0, mimetype="text/html")
 
 
 def download_formats(collection_name: str) -> list[str]:

@@ -41,7 +41,6 @@ class TrustedProxies:
 
 
 def init_app(app) -> None:
-    """Call last: outside every other middleware, so each sees the client's address (api/web/revalidation.py
-    logs its own 304s)."""
+    """Call last: outside every other middleware, so each sees the client's address."""
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])

@@ -8,7 +8,7 @@ from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.reads import get_row, list_rows, order_columns
 from api.store.search import has_many_matches
-from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.formats import content_type, negotiate, text_lines
@@ -70,18 +70,18 @@ def list_view(collection: Collection):
             request.url, fmt, versions(rows), versions(related.values()), facets, next_url
         )
         modified = last_modified([*rows, *related.values()])
-        if is_fresh(etag, modified):
-            return not_modified(etag, modified)
-        records = shaped(collection, rows, args, related)
-        if fmt != "json":
-            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
-            response = current_app.response_class(text, content_type=content_type(fmt))
-        else:
+
+        def build():
+            records = shaped(collection, rows, args, related)
+            if fmt != "json":
+                text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+                return current_app.response_class(text, content_type=content_type(fmt))
             body = {"data": records, "links": {"self": self_url(), "next": next_url}}
             if "facet" in args:
                 body["facets"] = facets
-            response = current_app.json.response(body)
-        return cache_headers(link_next(response, next_url), etag, modified)
+            return current_app.json.response(body)
+
+        return link_next(read_response(etag, modified, build), next_url)
 
     view.__name__ = f"list_{collection.name}"
     view.__doc__ = f"List {collection.name}, keyset-paged."
@@ -105,15 +105,15 @@ def item_view(collection: Collection):
             else representation_etag(request.url, fmt, versions([row, *related.values()]))
         )
         modified = last_modified([row, *related.values()])
-        if is_fresh(etag, modified):
-            return not_modified(etag, modified)
-        records = shaped(collection, [row], args, related)
-        if fmt == "json":
-            response = current_app.json.response(records[0])
-        else:
+
+        def build():
+            records = shaped(collection, [row], args, related)
+            if fmt == "json":
+                return current_app.json.response(records[0])
             text = "".join(text_lines(fmt, collection, records, args.get("fields")))
-            response = current_app.response_class(text, content_type=content_type(fmt))
-        return cache_headers(response, etag, modified)
+            return current_app.response_class(text, content_type=content_type(fmt))
+
+        return read_response(etag, modified, build)
 
     view.__name__ = f"get_{collection.name}"
     view.__doc__ = f"One {collection.singular}, shaped by fields= and include=."

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request, url_for
 from api.model.collections import COLLECTIONS
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.search import SEARCH_ORDER, search_all
-from api.web.caching import cache_headers, is_fresh, not_modified, representation_etag
+from api.web.caching import read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
 from api.web.query_args import parse_query
@@ -35,7 +35,9 @@ def search():
     for hit in hits:
         hit["url"] = record_url(hit["collection"], hit["id"])
     etag = representation_etag(request.url, hits, next_url)
-    if is_fresh(etag, None):
-        return not_modified(etag, None)
-    body = {"data": hit_schema.dump(hits, many=True), "links": {"self": self_url(), "next": next_url}}
-    return cache_headers(link_next(current_app.json.response(body), next_url), etag, None)
+
+    def build():
+        body = {"data": hit_schema.dump(hits, many=True), "links": {"self": self_url(), "next": next_url}}
+        return current_app.json.response(body)
+
+    return link_next(read_response(etag, None, build), next_url)

@@ -13,7 +13,7 @@ from api.exports.download_files import downloads_directory, open_download
 from api.model.collections import Collection
 from api.store.db import connect
 from api.store.reads import iter_rows
-from api.web.caching import cache_headers, is_fresh, not_modified, streamed_etag
+from api.web.caching import read_response, streamed_etag
 from api.web.errors import APIProblem
 from api.web.files import file_response
 from api.web.formats import content_type, text_lines
@@ -48,30 +48,44 @@ def export(collection: Collection, fmt: str, args: dict, where: list, params: li
         # A whole collection's file holds the records' links, so it is one per root URL.
         parts = [request.root_url, collection.name, fmt] if whole else [request.url, fmt]
         etag, modified = streamed_etag(parts, versions)
-        if is_fresh(etag, modified):
-            db.conn.close()
-            return not_modified(etag, modified)
         if whole:
             try:
-                file, _ = open_download(
-                    downloads_directory(current_app.config),
-                    f"{collection.name}.{fmt}",
-                    etag,
-                    lambda path: write_lines(path, db, collection, fmt, args) or etag,
+                return read_response(
+                    etag, modified, lambda: whole_file(db, collection, fmt, args, etag, modified)
                 )
             finally:
                 db.conn.close()
-            return cache_headers(file_response(file, etag, content_type(fmt), modified), etag, modified)
+        response = read_response(
+            etag, modified, lambda: streamed(db, collection, fmt, args, after, where, params)
+        )
     except BaseException:
         db.conn.close()
         raise
+    if response.status_code == 304:
+        db.conn.close()
+    return response
+
+
+def whole_file(db, collection: Collection, fmt: str, args: dict, etag: str, modified):
+    """The whole collection from its download file, built from this read transaction if missing."""
+    file, _ = open_download(
+        downloads_directory(current_app.config),
+        f"{collection.name}.{fmt}",
+        etag,
+        lambda path: write_lines(path, db, collection, fmt, args) or etag,
+    )
+    return file_response(file, etag, content_type(fmt), modified)
+
+
+def streamed(db, collection: Collection, fmt: str, args: dict, after, where: list, params: list):
+    """The matching records streamed from the read transaction, which closes with the response."""
     rows = iter_rows(db, collection, where, params, args["sort"], after)
     response = current_app.response_class(
         stream_with_context(text(collection, fmt, args, rows)), content_type=content_type(fmt)
     )
     # Closed when the server is done with the body, even if the client left (or it was a HEAD).
     response.call_on_close(db.conn.close)
-    return cache_headers(response, etag, modified)
+    return response
 
 
 def text(collection: Collection, fmt: str, args: dict, rows) -> Iterator[str]:

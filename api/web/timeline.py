@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request, url_for
 from api.model.rows import PARTIAL_DATE_PARTS
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.timeline import DATED, ORDER, ORDER_KEY, page_sql
-from api.web.caching import cache_headers, is_fresh, last_modified, not_modified, representation_etag
+from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
 from api.web.query_args import parse_query
@@ -39,11 +39,12 @@ def timeline():
         )
     etag = representation_etag(request.url, rows, next_url)
     modified = last_modified(rows)
-    if is_fresh(etag, modified):
-        return not_modified(etag, modified)
-    entries = [entry(row) for row in rows]
-    response = current_app.json.response({"data": entries, "links": {"self": self_url(), "next": next_url}})
-    return cache_headers(link_next(response, next_url), etag, modified)
+
+    def build():
+        entries = [entry(row) for row in rows]
+        return current_app.json.response({"data": entries, "links": {"self": self_url(), "next": next_url}})
+
+    return link_next(read_response(etag, modified, build), next_url)
 
 
 def entry(row: dict) -> dict:
