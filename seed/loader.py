@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
 from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
-from api.store.changes import SEED_ACTOR, full_row, log_change, snapshot, stored_record
+from api.store.changes import SEED_ACTOR, full_row, log_change, stored_record
 from api.store.db import connect, create_tables
 
 SEED_DIR = Path(__file__).parent
@@ -119,7 +119,7 @@ def write_records(
     rows = [full_row(collection, stored_record(collection, record, stamp, stamp)) for record in records]
     db[collection.table].insert_all(rows)
     for row in rows:
-        log_change(db, collection, row["id"], "created", actor, stamp, None, snapshot(collection, row))
+        log_change(db, collection, row["id"], "created", actor, stamp, None, row)
 
 
 def build_database(

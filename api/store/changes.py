@@ -49,9 +49,13 @@ def log_change(
     actor: str,
     at: str,
     before: dict | None,
-    after: dict | None,
+    after_row: dict | None,
 ) -> None:
-    """Append one audit entry and its webhook messages; the caller's transaction makes them one unit."""
+    """Append one audit entry and its webhook messages; the caller's transaction makes them one unit.
+
+    before is the record as it was (a snapshot), after_row the row now stored, whose etag it keeps.
+    """
+    after = snapshot(collection, after_row) if after_row else None
     cursor = db.execute(
         "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -61,7 +65,7 @@ def log_change(
             action,
             at,
             actor,
-            full_row(collection, after)["etag"] if after else None,
+            after_row["etag"] if after_row else None,
             _json(before),
             _json(after),
         ],

@@ -105,7 +105,7 @@ def create_record(
         stamp = now_iso()
         row = full_row(collection, stored_record(collection, record, stamp, stamp))
         insert_row(db, collection, row)
-        log_change(db, collection, record["id"], "created", actor, stamp, None, snapshot(collection, row))
+        log_change(db, collection, record["id"], "created", actor, stamp, None, row)
     return row
 
 
@@ -131,16 +131,21 @@ def replace_record(
                 {"text": "A source's text cannot change: citations point into it. Add a new source."}
             )
         check_evidence(db, collection, record)
-        same = full_row(
-            collection, stored_record(collection, record, before["created_at"], before["updated_at"])
-        )
-        if same["etag"] == row["etag"]:
-            return row  # Nothing changed: no new version, no audit entry.
         stamp = now_iso()
         new_row = full_row(collection, stored_record(collection, record, before["created_at"], stamp))
+        if same_content(row, new_row):
+            return row  # Nothing changed: no new version, no audit entry.
         update_row(db, collection, new_row)
-        log_change(db, collection, record_id, "updated", actor, stamp, before, snapshot(collection, new_row))
+        log_change(db, collection, record_id, "updated", actor, stamp, before, new_row)
     return new_row
+
+
+def same_content(row: dict, new_row: dict) -> bool:
+    """Whether two versions of a row hold the same record: all but their etag and updated_at agree."""
+    ignored = ("etag", "updated_at")
+    return {k: v for k, v in row.items() if k not in ignored} == {
+        k: v for k, v in new_row.items() if k not in ignored
+    }
 
 
 def delete_record(
