@@ -276,10 +276,12 @@ def test_unknown_id_is_404(client, admin, method):
     assert_problem(getattr(client, method)("/v1/organizations/nope", data="{}", headers=headers), 404)
 
 
-def test_write_lock_held_past_the_busy_timeout_is_503_with_retry_after(client, writer, db_path, monkeypatch):
+def test_write_lock_held_past_the_busy_timeout_is_503_with_retry_after(app, writer, db_path):
     import sqlite3
 
-    monkeypatch.setattr("api.store.db.BUSY_TIMEOUT_MS", 10)
+    # The setting the connections read, shortened: the write waits 10 ms for the lock, not 5 s.
+    app.config["DB_BUSY_TIMEOUT_MS"] = 10
+    client = app.test_client()
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:

@@ -7,14 +7,13 @@ import uuid
 
 import sqlite_utils
 
+from api.config import DEFAULTS
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import column_types, sort_column
 
-BUSY_TIMEOUT_MS = 5000
-
 
 def connect(
-    path: str, readonly: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    path: str, readonly: bool = False, busy_timeout_ms: int = DEFAULTS["DB_BUSY_TIMEOUT_MS"]
 ) -> sqlite_utils.Database:
     """A connection with the pragmas every connection needs."""
     if readonly:
