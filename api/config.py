@@ -8,8 +8,6 @@ DEFAULTS = {
     "DATABASE": "icc-events.db",
     # Where the big downloads are built, one file per version of their data; empty: <DATABASE>.downloads.
     "DOWNLOADS_DIR": "",
-    "MAX_PAGE_SIZE": 500,
-    "DEFAULT_PAGE_SIZE": 50,
     # A write body above this many bytes is a 413; room for a source of 1,000,000 characters.
     "MAX_BODY_BYTES": 4 * 1024 * 1024,
     "ACCESS_LOG": True,
@@ -24,6 +22,7 @@ DEFAULTS = {
     "CORS_ORIGINS": "*",
     # 0: caches must revalidate every time (cheap: a 304 when the ETag still matches).
     "CACHE_MAX_AGE": 0,
+    # Read by flask-compress (api/web/compression.py): the media types it may compress.
     "COMPRESS_MIMETYPES": [
         "application/json",
         "application/problem+json",

@@ -55,7 +55,6 @@ ABBREVIATION = re.compile(
 FINAL_PUNCTUATION = ".!?,;:"
 CLOSERS = "\"')]\u201d\u2019"
 QUOTE_MARKS = "\"'"
-WORD = re.compile(r"\S+")
 
 
 @dataclass
