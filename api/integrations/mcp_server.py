@@ -21,7 +21,7 @@ from api.model.rows import PARTIAL_DATE_PARTS, from_row
 from api.store.changes import list_changes
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
 from api.store.reads import get_row
-from api.store.search import label_column, search_all
+from api.store.search import search_all
 from api.store.timeline import DATED
 from api.store.timeline import page_sql as timeline_sql
 from api.web.links import add_citation_urls, record_url, segment, with_links
@@ -189,7 +189,7 @@ class Tools:
                     "action": change["action"],
                     "at": change["at"],
                     "actor": change["actor"],
-                    "label": record.get(label_column(COLLECTIONS[change["collection"]])),
+                    "label": record.get(COLLECTIONS[change["collection"]].label_field),
                     "url": record_url(change["collection"], change["record_id"], self.root),
                     "quotes": change_quotes,
                 }

@@ -38,6 +38,18 @@ class Collection:
     def table(self) -> str:
         return self.name
 
+    def write_scope(self, method: str) -> str:
+        """The token scope a write needs: admin to delete, and to change a source (every citation
+        points into its text); write otherwise."""
+        if method == "DELETE" or (self.name == "sources" and method != "POST"):
+            return "admin"
+        return "write"
+
+    @property
+    def label_field(self) -> str:
+        """The field that names a record for people: its title, name or summary, else its id."""
+        return next(name for name in ("title", "name", "summary", "id") if name in self.schema.fields)
+
     # Schemas do not change after import, so what they say is worked out once per collection;
     # cached_property writes to the instance dict, which a frozen dataclass allows.
     def references(self) -> dict[str, str]:

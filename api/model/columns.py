@@ -9,10 +9,11 @@ import json
 from marshmallow import fields
 
 from api.model.collections import Collection
-from schemas.common import PartialDateSchema, is_partial_date
+from api.model.rows import DUMPED_DATE_PARTS
+from schemas.common import is_partial_date
 
 # A partial date spreads over one column per part, as the API dumps it: issued.date, issued.earliest...
-PARTIAL_DATE_PARTS = tuple(PartialDateSchema().fields)
+PARTIAL_DATE_PARTS = DUMPED_DATE_PARTS
 # The day bounds are stored as <field>_start and <field>_end (api/model/rows.py).
 STORED_PART = {"earliest": "start", "latest": "end"}
 

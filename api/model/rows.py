@@ -7,9 +7,13 @@ import orjson
 from marshmallow import fields
 
 from api.model.collections import Collection
-from schemas.common import date_bounds
+from schemas.common import PartialDateSchema, date_bounds
 
-PARTIAL_DATE_PARTS = ("date", "precision", "text", "basis")
+# A partial date's parts as the API serves them (issued.date ... issued.latest), from its schema,
+DUMPED_DATE_PARTS = tuple(PartialDateSchema().fields)
+# and those stored in a column each (<field>_date ...); the day bounds, computed from the date, are
+# stored as <field>_start and <field>_end.
+PARTIAL_DATE_PARTS = tuple(name for name, f in PartialDateSchema().fields.items() if not f.dump_only)
 # Sorts after every ISO date, so records with no known date come last in ascending order.
 UNKNOWN_DATE_SORT = "~"
 

@@ -5,7 +5,6 @@ from apispec import APISpec
 from api.model.collections import COLLECTIONS, Collection
 from api.spec.components import headers, query_parameters, response_ref
 from api.store.editing import writable
-from api.web.writes import ADMIN_ONLY
 from schemas.changes import ChangeSchema, ChangesQuerySchema
 
 SECURITY_SCHEME = "bearerAuth"
@@ -73,7 +72,7 @@ def input_schemas(spec: APISpec, collection: Collection, name: str) -> None:
 
 
 def scope_note(collection: Collection, method: str) -> str:
-    admin = method in ADMIN_ONLY or (collection.name == "sources" and method != "POST")
+    admin = collection.write_scope(method.upper()) == "admin"
     return "Needs a token with scope `admin`." if admin else "Needs a token with scope `write` or `admin`."
 
 

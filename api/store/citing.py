@@ -9,8 +9,6 @@ from api.model.collections import COLLECTIONS, Collection
 from api.model.spans import Span
 from schemas.common import weakest_basis
 
-LABEL_FIELDS = ("title", "name", "summary")
-
 
 @dataclass(frozen=True)
 class RecordRef:
@@ -31,11 +29,6 @@ class RecordRef:
         return COLLECTIONS[self.collection].singular
 
 
-def label_column(collection: Collection) -> str:
-    """The field that names a record for people: its title, name or summary, else its id."""
-    return next((name for name in LABEL_FIELDS if name in collection.schema.fields), "id")
-
-
 def cited_collections() -> list[Collection]:
     return [c for c in COLLECTIONS.values() if "citations" in c.schema.fields]
 
@@ -48,7 +41,7 @@ def latest_changes(db: sqlite_utils.Database, limit: int) -> list[RecordRef]:
     """The most recently updated records across every collection, newest first."""
     # Table and column names come from the registry, never from the request.
     selects = [
-        f"SELECT ? AS collection, id, [{label_column(c)}] AS label, updated_at FROM [{c.table}]"
+        f"SELECT ? AS collection, id, [{c.label_field}] AS label, updated_at FROM [{c.table}]"
         for c in COLLECTIONS.values()
     ]
     sql = " UNION ALL ".join(selects) + " ORDER BY updated_at DESC, collection, id LIMIT ?"
@@ -62,7 +55,7 @@ def records_citing(db: sqlite_utils.Database, source_id: str) -> dict[Span, list
     spans: dict[Span, list[RecordRef]] = {}
     for c in cited_collections():
         sql = (
-            f"SELECT t.id AS id, t.[{label_column(c)}] AS label, "
+            f"SELECT t.id AS id, t.[{c.label_field}] AS label, "
             "json_extract(j.value, '$.start') AS start, json_extract(j.value, '$.end') AS end, "
             "json_extract(j.value, '$.supports') AS supports, json_extract(j.value, '$.basis') AS basis, "
             "json_extract(j.value, '$.attributed_to') AS attributed_to, "

@@ -34,14 +34,9 @@ def fts_table(collection: Collection) -> str:
     return f"{collection.table}_fts"
 
 
-def label_column(collection: Collection) -> str:
-    """The column that names a record in a list of hits."""
-    return next(c for c in ("title", "name", "summary", "id") if c in collection.schema.fields)
-
-
 def column_weights(collection: Collection) -> str:
     """bm25 weights in index column order: a match in the title or name counts most, in notes least."""
-    label = label_column(collection)
+    label = collection.label_field
     weights = {label: 4.0, "notes": 0.5}
     return ", ".join(str(weights.get(c, 1.0)) for c in searchable_columns(collection))
 
@@ -110,7 +105,7 @@ def search_all(
         collection = COLLECTIONS[name]
         fts, table = fts_table(collection), collection.table
         selects.append(
-            f"SELECT ? AS collection, r.id AS id, r.[{label_column(collection)}] AS label, "
+            f"SELECT ? AS collection, r.id AS id, r.[{collection.label_field}] AS label, "
             f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, "
             f"bm25([{fts}], {column_weights(collection)}) AS rank "
             f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"

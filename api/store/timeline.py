@@ -3,7 +3,6 @@
 from api.model.collections import COLLECTIONS
 from api.model.rows import PARTIAL_DATE_PARTS
 from api.store.paging import keyset_sql
-from api.store.search import label_column
 from schemas.common import date_bounds
 
 # Collection -> its partial date field.
@@ -20,7 +19,7 @@ def entries_sql(names: list[str]) -> str:
         collection, field = COLLECTIONS[name], DATED[name]
         parts = ", ".join(f"[{field}_{part}] AS [{part}]" for part in PARTIAL_DATE_PARTS)
         selects.append(
-            f"SELECT '{name}' AS collection, id, [{label_column(collection)}] AS label, {parts}, "
+            f"SELECT '{name}' AS collection, id, [{collection.label_field}] AS label, {parts}, "
             f"[{field}_start] AS earliest, [{field}_end] AS latest, updated_at "
             f"FROM [{collection.table}] WHERE [{field}_start] IS NOT NULL"
         )

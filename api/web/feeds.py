@@ -13,7 +13,7 @@ from api.store.changes import latest_changes
 from api.store.db import feed_id
 from api.store.filters import conditions
 from api.store.reads import list_rows
-from api.store.search import has_many_matches, label_column
+from api.store.search import has_many_matches
 from api.web.atom import ATOM_MEDIA_TYPE, Entry, Feed, Link, render_feed
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
@@ -63,7 +63,7 @@ def change_entry(change: dict, log: str, root: str) -> Entry:
     record["citations"] = [dict(c) for c in record.get("citations") or []]
     add_citation_urls(record, root)
     history = record_url(collection.name, change["record_id"], root) + "/history"
-    label = record.get(label_column(collection)) or change["record_id"]
+    label = record.get(collection.label_field) or change["record_id"]
     alternate = (
         Link(history, "alternate", "application/json", "history")
         if change["action"] == "deleted"
@@ -112,7 +112,7 @@ def changes_feed():
 def record_entry(collection: Collection, record: dict) -> Entry:
     return Entry(
         id=record["links"]["self"],
-        title=str(record.get(label_column(collection)) or record["id"]),
+        title=str(record.get(collection.label_field) or record["id"]),
         updated=record["updated_at"],
         category=collection.singular,
         links=[Link(record["links"]["self"], "alternate", "application/json"), *span_links(record)],

@@ -21,16 +21,6 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 # Records nest four levels (warrant > withdrawal_attempts > item > field); anything deeper is abuse.
 MAX_NESTING = 16
-# Deleting, and changing a source (which every citation points into), is for admin tokens.
-ADMIN_ONLY = {"DELETE"}
-
-
-def scope_for(collection: Collection) -> str:
-    if request.method in ADMIN_ONLY or (collection.name == "sources" and request.method != "POST"):
-        return "admin"
-    return "write"
-
-
 def json_body(media_type: str, limit: int | None = None):
     """The request body parsed as JSON of media_type: 415, 413 (over limit, default MAX_BODY_BYTES)
     or 400 otherwise."""
@@ -121,7 +111,7 @@ def record_response(collection: Collection, row: dict, status: int):
 
 def create_view(collection: Collection):
     def view():
-        token = require_scope(scope_for(collection))
+        token = require_scope(collection.write_scope(request.method))
         row = create_record(get_db(), collection, json_body(JSON), token["name"], render_row)
         response = record_response(collection, row, 201)
         response.headers["Location"] = record_url(collection.name, row["id"])
@@ -134,7 +124,7 @@ def create_view(collection: Collection):
 
 def replace_view(collection: Collection):
     def view(record_id: str):
-        token = require_scope(scope_for(collection))
+        token = require_scope(collection.write_scope(request.method))
         matches = if_match_predicate()
         body = json_body(JSON)
         if isinstance(body, dict):
@@ -151,7 +141,7 @@ def replace_view(collection: Collection):
 
 def patch_view(collection: Collection):
     def view(record_id: str):
-        token = require_scope(scope_for(collection))
+        token = require_scope(collection.write_scope(request.method))
         matches = if_match_predicate()
         patch = json_body(MERGE_PATCH)
         row = replace_record(
@@ -172,7 +162,7 @@ def patch_view(collection: Collection):
 
 def delete_view(collection: Collection):
     def view(record_id: str):
-        token = require_scope(scope_for(collection))
+        token = require_scope(collection.write_scope(request.method))
         delete_record(get_db(), collection, record_id, if_match_predicate(), token["name"])
         return "", 204
 
