@@ -15,6 +15,7 @@ from api.config import DEFAULTS, SettingError, parse_base_url, setting, settings
 from api.exports.bulk import FILE_EXPORTS
 from api.exports.transfer import EXPORT_FORMATS, import_seed
 from api.integrations import delivery
+from api.integrations.follow import run_follower
 from api.server.process import run
 from api.spec.openapi import render_spec
 from api.store.check import check_database, coverage_lines, record_count
@@ -181,6 +182,10 @@ def serve(db_path, host, port, workers):
         icc-events serve --db icc-events.db --port 8000 --workers 2
     """
     if not Path(db_path).exists():
+        if setting("PRIMARY_URL"):
+            raise click.ClickException(
+                f"{db_path} does not exist yet: a replica serves the copy `icc-events follow` makes."
+            )
         build_database(db_path)
         click.echo(f"Built {db_path} from the seed files.")
     try:
@@ -216,6 +221,38 @@ def deliver(db_path, once):
         delivery.deliver(db_path, delivery.DeliverySettings.from_config(config), once=once, stop=stop)
     except KeyboardInterrupt:
         pass
+
+
+@cli.command()
+@DB_OPTION
+@click.option(
+    "--replica-url",
+    required=True,
+    help="The Litestream replica the primary writes to: file:///path or s3://bucket/path.",
+)
+@click.option(
+    "--interval",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.05, 60),
+    help="Seconds between two looks for new transactions.",
+)
+def follow(db_path, replica_url, interval):
+    """Keep a read replica's database (--db) a recent copy of the primary's, until SIGTERM or Ctrl-C.
+
+    Runs `litestream restore -f` from the primary's Litestream replica into a staging file, and after
+    each applied transaction swaps a consistent copy in at --db, which `icc-events serve` on the
+    replica (ICC_EVENTS_PRIMARY_URL set) reopens on its next request. Starts from a fresh restore.
+
+    \b
+    Example:
+        icc-events follow --db icc-events.db --replica-url file:///var/lib/litestream/icc-events
+    """
+    try:
+        status = run_follower(db_path, replica_url, interval)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(status)
 
 
 @cli.command()

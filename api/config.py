@@ -67,6 +67,11 @@ DEFAULTS = {
     "WEBHOOKS_POLL_SECONDS": 1.0,
     # Delivery attempts kept per subscription; older ones are deleted as new ones are logged.
     "WEBHOOKS_LOG_KEPT": 1000,
+    # Read replica (api/replica.py): the primary's public URL; set, this server refuses writes with a
+    # problem naming it and opens its database read-only. Empty: this server is the primary.
+    "PRIMARY_URL": "",
+    # How long a replica waits to reach the change a client names (ICC-Events-Min-Change) before a 503.
+    "REPLICA_WAIT_MS": 2000,
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -122,6 +127,11 @@ def parse_base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def parse_primary_url(value: str) -> str:
+    """Empty (this server is the primary), or the primary's http(s) URL."""
+    return parse_base_url(value) if value.strip() else ""
+
+
 def parse_networks(value: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8; empty: none."""
     networks = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -163,6 +173,8 @@ ENVIRONMENT = {
     "ICC_EVENTS_WEBHOOKS_POLL_SECONDS": ("WEBHOOKS_POLL_SECONDS", positive_seconds),
     "ICC_EVENTS_WEBHOOKS_LOG_KEPT": ("WEBHOOKS_LOG_KEPT", int_between(1, 1_000_000)),
     "ICC_EVENTS_BASE_URL": ("BASE_URL", parse_base_url),
+    "ICC_EVENTS_PRIMARY_URL": ("PRIMARY_URL", parse_primary_url),
+    "ICC_EVENTS_REPLICA_WAIT_MS": ("REPLICA_WAIT_MS", int_between(0, 10000)),
 }
 
 

@@ -25,6 +25,7 @@ from api.web import (
     ratelimit,
     reconcile,
     records,
+    replica,
     request_log,
     search_views,
     security,
@@ -49,15 +50,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False
     app.json.compact = True
+    # A read replica's database is the primary's copy: opened read-only, never built or migrated here.
+    read_replica = bool(app.config["PRIMARY_URL"])
+    if read_replica:
+        app.config["READ_ONLY"] = True
 
-    if not Path(app.config["DATABASE"]).exists():
+    if not read_replica and not Path(app.config["DATABASE"]).exists():
         build_database(app.config["DATABASE"])
 
     storage_faults.ensure_usable(app.config["DATABASE"])
     database.init_app(app)
-    db.ensure_curation_tables(app.config["DATABASE"])
-    db.ensure_provenance_columns(app.config["DATABASE"])
-    ensure_read_indexes(app.config["DATABASE"])
+    if not read_replica:
+        db.ensure_curation_tables(app.config["DATABASE"])
+        db.ensure_provenance_columns(app.config["DATABASE"])
+        ensure_read_indexes(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
@@ -65,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
+    replica.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(meta.bp)
     index.init_app(app)
