@@ -23,7 +23,9 @@ LITESTREAM_CONFIG = ROOT / "deploy" / "replicas" / "litestream.yml"
 NGINX_SITE = ROOT / "deploy" / "replicas" / "nginx.conf"
 PRIMARY_SERVER = "server 127.0.0.1:8000;"
 PRIMARY_BACKUP = "server 127.0.0.1:8000 backup;"
-REPLICA_SERVERS = "    server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:8002 max_fails=1 fail_timeout=5s;\n"
+REPLICA_SERVERS = "".join(
+    f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in (8001, 8002)
+)
 FOLLOW_INTERVAL = "0.1"
 
 
@@ -213,6 +215,7 @@ def running_cluster(directory: Path, seed_db: Path, replicas: int = 1, workers: 
             "primary": primary,
             "primary_db": primary_db,
             "replica_urls": replica_urls,
+            "replica_dirs": [directory / f"replica{n + 1}" for n in range(replicas)],
             "replicas": replica_processes,
             "store_url": store_url,
             "token": token,
