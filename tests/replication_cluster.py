@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -81,6 +82,28 @@ def background(command: list[str], log_path: Path, env: dict | None = None):
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and its descendants, from /proc (a server's workers are its children)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += process_tree(int(child))
+    return found
+
+
+def kill_server(process: subprocess.Popen) -> None:
+    """SIGKILL a server and its workers, as a crash of the host would: killing only the parent would
+    leave its workers answering on the socket."""
+    for pid in reversed(process_tree(process.pid)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def wait_for(predicate, timeout: float, what: str, step: float = 0.05):
