@@ -7,6 +7,7 @@ tests skip, except under CI=true, where they fail (.ci/run installs nginx; the [
 import json
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import pytest
 from api import create_app
 from api.config import SettingError, settings_from_environment
 from tests.replication_cluster import (
+    background,
     create_organization,
     kill_server,
     litestream_binary,
@@ -199,14 +201,30 @@ def test_point_in_time_restore_from_the_replica_store(cluster, tmp_path):
     assert ids == {before}
 
 
-def test_reads_go_on_through_nginx_when_the_replica_is_killed(cluster):
-    """Last: it kills the replica. nginx then reads from the primary, its backup server."""
-    kill_server(cluster["replicas"][0])
-    replica = port_of(cluster["replica_urls"][0])
-    with pytest.raises(OSError):
-        request(replica, "GET", "/healthz")
-    statuses = [request(cluster["nginx_port"], "GET", "/v1/warrants")[0] for _ in range(5)]
-    assert statuses == [200] * 5
+def test_killed_servers_reads_go_on_and_writes_fail_cleanly_then_resume(cluster):
+    """Last, as it kills servers: the primary (then started again), then the replica."""
+    nginx = cluster["nginx_port"]
+    kill_server(cluster["primary"])
+    status, headers, body = create_organization(nginx, cluster["token"], new_id())
+    problem = assert_problem(status, headers, body, 502)
+    assert headers["Retry-After"] == "5" and problem["title"] == "Bad Gateway"
+    assert [request(nginx, "GET", "/v1/warrants")[0] for _ in range(5)] == [200] * 5  # the replica's
+    primary_db = cluster["primary_db"]
+    command = [sys.executable, "-m", "api", "serve", "--db", str(primary_db), "--workers", "1"]
+    command += ["--port", str(port_of(cluster["primary_url"]))]
+    env = {"ICC_EVENTS_TRUSTED_PROXIES": "127.0.0.1"}
+    with background(command, primary_db.parent / "server-again.log", env):
+        resumed = wait_for(
+            lambda: create_organization(nginx, cluster["token"], new_id())[0] == 201,
+            CAUGHT_UP_WITHIN,
+            "a write",
+        )
+        assert resumed
+        kill_server(cluster["replicas"][0])
+        with pytest.raises(OSError):
+            request(port_of(cluster["replica_urls"][0]), "GET", "/healthz")
+        # nginx leaves the dead replica out and reads from the primary, its backup server.
+        assert [request(nginx, "GET", "/v1/warrants")[0] for _ in range(5)] == [200] * 5
 
 
 @pytest.mark.parametrize("value", ["primary", "ftp://primary", "http://primary/?q=1"])
