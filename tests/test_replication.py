@@ -73,7 +73,7 @@ def test_a_write_on_the_primary_is_read_back_through_nginx_from_the_replica(clus
     assert int(headers["ICC-Events-Change"]) >= int(change)
     # Served by the replica (whose answers name the change they reached), not redirected.
     replica_log = cluster["replica_dirs"][0] / "replica1.log"
-    assert f"read-{record_id}" in logged_request_ids(replica_log)
+    wait_for(lambda: f"read-{record_id}" in logged_request_ids(replica_log), 10, "the replica's access line")
 
 
 def test_a_replica_catches_up_without_being_asked(cluster):
@@ -131,7 +131,8 @@ def test_a_replica_behind_answers_503_and_nginx_reads_from_the_primary(cluster):
     status, _, body = request(cluster["nginx_port"], "GET", "/v1/organizations/icc", far)
     assert status == 200, body
     assert json.loads(body)["id"] == "icc"
-    assert "far-ahead-nginx" in logged_request_ids(cluster["primary_db"].parent / "server.log")
+    primary_log = cluster["primary_db"].parent / "server.log"
+    wait_for(lambda: "far-ahead-nginx" in logged_request_ids(primary_log), 10, "the primary's access line")
 
 
 def test_a_malformed_min_change_is_a_400(cluster):
