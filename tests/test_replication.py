@@ -249,3 +249,13 @@ def test_a_replica_opens_its_database_read_only_and_never_builds_one(db_path, tm
     with pytest.raises(Exception):  # noqa: B017 - whichever check finds it missing first
         create_app({"DATABASE": str(tmp_path / "missing.db"), "PRIMARY_URL": "https://primary.example"})
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_the_replica_serves_a_rollback_journal_copy_never_litestreams_follow_file(cluster):
+    """A WAL-mode file swapped in would meet the old file's -wal and -shm; Litestream's follow file,
+    read directly, would be blocked by (and go stale for) the server's open connections."""
+    served = cluster["replica_dirs"][0] / "icc-events.db"
+    header = served.read_bytes()[:20]
+    assert header[18:20] == b"\x01\x01"  # rollback journal, not WAL
+    assert not served.with_name("icc-events.db-wal").exists()
+    assert (served.parent / "icc-events.db.follow" / "staging.db").exists()
