@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api import create_app
 from api.config import SettingError, settings_from_environment
+from api.web.app import create_app
 from tests.replication_cluster import (
     background,
     create_organization,
