@@ -100,7 +100,9 @@ def process_tree(pid: int) -> list[int]:
 def kill_server(process: subprocess.Popen) -> None:
     """SIGKILL a server and its workers, as a crash of the host would: killing only the parent would
     leave its workers answering on the socket."""
-    for pid in reversed(process_tree(process.pid)):
+    # The parent first: killed after its workers, Granian's parent may start a new one meanwhile,
+    # which outlives it.
+    for pid in process_tree(process.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.wait(timeout=10)
