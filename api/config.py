@@ -67,7 +67,7 @@ DEFAULTS = {
     "WEBHOOKS_POLL_SECONDS": 1.0,
     # Delivery attempts kept per subscription; older ones are deleted as new ones are logged.
     "WEBHOOKS_LOG_KEPT": 1000,
-    # Read replica (api/replica.py): the primary's public URL; set, this server refuses writes with a
+    # Read replica (api/web/replica.py): the primary's public URL; set, this server refuses writes with a
     # problem naming it and opens its database read-only. Empty: this server is the primary.
     "PRIMARY_URL": "",
     # How long a replica waits to reach the change a client names (ICC-Events-Min-Change) before a 503.
