@@ -92,3 +92,18 @@ def test_docs_name_only_modules_and_functions_that_exist():
             elif not package.exists() and not (ROOT / module.replace(".", "/")).is_dir():
                 missing.append(f"{name}: {module}.{attribute}")
     assert sorted(missing) == []
+
+
+def test_every_setting_is_read_by_the_app_or_an_extension_it_configures():
+    import flask_compress
+
+    from api.config import DEFAULTS
+
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in [*API.rglob("*.py"), *(ROOT / "seed").rglob("*.py")]
+        if path != API / "config.py"
+    )
+    extension = Path(flask_compress.__file__).parent.joinpath("flask_compress.py").read_text(encoding="utf-8")
+    unread = [name for name in DEFAULTS if f'"{name}"' not in sources and f'"{name}"' not in extension]
+    assert unread == []

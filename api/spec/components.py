@@ -44,6 +44,11 @@ HEADERS = {
     "Link": header('RFC 8288 link to the next page (rel="next"), when there is one.'),
     **documented_headers(),
     "WrittenETag": header("Strong validator of the version just written."),
+    "WrittenChange": {
+        "description": "The change log's position after this write (api/web/replica.py): send it back as "
+        "ICC-Events-Min-Change to read this write from a read replica.",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+    },
     "Location": header("The new record's URL."),
     "CurrentETag": header("The record's current ETag."),
     "BearerChallenge": header("Bearer challenge (RFC 6750)."),

@@ -41,7 +41,11 @@ def problems(*statuses: str, accepts: str | None = None) -> dict:
 def record_response(name: str, description: str, location: bool = False) -> dict:
     return {
         "description": description,
-        "headers": headers(ETag="WrittenETag", **({"Location": "Location"} if location else {})),
+        "headers": headers(
+            ETag="WrittenETag",
+            **{"ICC-Events-Change": "WrittenChange"},
+            **({"Location": "Location"} if location else {}),
+        ),
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
     }
 
@@ -247,7 +251,9 @@ def add_curation(spec: APISpec, examples: dict[str, dict], schema_name) -> None:
     spec.components.parameter("RecordId", "path", RECORD_ID)
     spec.components.parameter("IfMatch", "header", IF_MATCH)
     spec.components.response("RecordChanges", feed_response("This record's changes."))
-    spec.components.response("Deleted", {"description": "Deleted."})
+    spec.components.response(
+        "Deleted", {"description": "Deleted.", "headers": headers(**{"ICC-Events-Change": "WrittenChange"})}
+    )
     for collection in COLLECTIONS.values():
         add_writes(spec, collection, schema_name(collection), examples[collection.name])
         add_history(spec, collection)
