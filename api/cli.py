@@ -184,7 +184,48 @@ def serve(db_path, host, port, workers):
         ensure_usable(db_path)
     except DatabaseUnusable as error:
         raise click.ClickException(str(error)) from None
+    from api.store.migrations import migrate
+
+    # Before the workers fork: they find nothing pending, and none waits on another's upgrade.
+    for name in migrate(db_path):
+        click.echo(f"Migrated {db_path}: {name}", err=True)
     run(db_path, host, port, workers)
+
+
+@cli.command("migrate")
+@DB_OPTION
+@click.option("--list", "list_only", is_flag=True, help="List the pending steps; apply none.")
+def migrate_command(db_path, list_only):
+    """Upgrade a database built by an older release in place: run its pending schema migrations.
+
+    Each step runs once, in its own transaction, and is recorded in the _sqlite_migrations table;
+    a database `icc-events seed` built has them all recorded. `serve`, `seed` and `import` run this
+    too, so it is only needed to upgrade ahead of a deploy or to see what is pending.
+
+    \b
+    Examples:
+        icc-events migrate --db icc-events.db
+        icc-events migrate --db icc-events.db --list
+    """
+    from api.store.db import connect
+    from api.store.migrations import migrate, pending
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
+    if list_only:
+        db = connect(db_path, readonly=True)
+        try:
+            names = pending(db)
+        finally:
+            db.conn.close()
+        for name in names:
+            click.echo(name)
+        click.echo(f"{len(names)} pending migration(s) in {db_path}.", err=True)
+        return
+    applied = migrate(db_path)
+    for name in applied:
+        click.echo(f"Applied {name}")
+    click.echo(f"{db_path} is up to date ({len(applied)} migration(s) applied).")
 
 
 @cli.command()

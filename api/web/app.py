@@ -8,7 +8,10 @@ from api import config as settings
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
+    """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing.
+
+    An existing database is migrated (api.store.migrations.migrate) first.
+    """
     from api.web.json_provider import ORJSONProvider
     from api.web.links import Request
 
@@ -27,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         build_database(app.config["DATABASE"])
 
     from api.store import db
-    from api.store.indexes import ensure_read_indexes
+    from api.store.migrations import migrate
     from api.web import (
         annotations,
         compression,
@@ -58,9 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     storage_faults.ensure_usable(app.config["DATABASE"])
     db.init_app(app)
-    db.ensure_curation_tables(app.config["DATABASE"])
-    db.ensure_provenance_columns(app.config["DATABASE"])
-    ensure_read_indexes(app.config["DATABASE"])
+    # `serve` migrated before its workers forked, so here this is one SELECT; a database opened
+    # directly (a test's, or one copied in from an older release) is brought up to date.
+    migrate(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
