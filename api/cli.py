@@ -161,7 +161,7 @@ def check(ctx, db_path, as_json):
     help="Worker processes.",
 )
 def serve(db_path, host, port, workers):
-    """Serve the API on Granian (WSGI), building the database first if it is missing.
+    """Serve the API on Granian (WSGI), building the database first if it is missing, else migrating it.
 
     Logs one JSON line per request to stderr. Connections are kept alive between requests; one
     idle, or still sending its headers, past ICC_EVENTS_HEADER_READ_TIMEOUT (10 s) is closed.
@@ -333,16 +333,16 @@ def tokens():
 
 
 def open_db(db_path: str):
-    """The database with its curation tables, built from the seed first if it is missing."""
-    from api.store.db import connect, create_curation_tables
+    """The database, migrated (so it has its curation tables), built from the seed first if it is missing."""
+    from api.store.db import connect
+    from api.store.migrations import migrate
 
     if not Path(db_path).exists():
         from seed.loader import build_database
 
         build_database(db_path)
-    db = connect(db_path)
-    create_curation_tables(db)
-    return db
+    migrate(db_path)
+    return connect(db_path)
 
 
 @tokens.command("create")
