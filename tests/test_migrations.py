@@ -4,6 +4,7 @@ import gzip
 import json
 import shutil
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from api.store.migrations import MIGRATIONS, migrate, pending
 from api.web.app import create_app
 from tests.conftest import make_token
 from tests.curation_data import JSON_HEADERS, new_organization
+from tests.server_process import STOP_TIMEOUT, running_server
 
 # Built by that release's own `python -m api seed` (git archive c33979d), gzipped: 47 kB, not 600 kB.
 RELEASE_DB = Path(__file__).parent / "fixtures" / "release-c33979d.db.gz"
@@ -169,3 +171,17 @@ def test_app_serves_and_writes_an_upgraded_release_database(release_db):
     assert created.status_code == 201, created.get_json()
     assert client.get("/v1/organizations/test-monitor").status_code == 200
     assert client.get("/v1/search?q=Monitor").status_code == 200
+
+
+def test_serve_migrates_a_release_database_once_before_its_workers_start(release_db, tmp_path):
+    log = tmp_path / "server.log"
+    with running_server(release_db, log, workers=2) as (base_url, process):
+        with urllib.request.urlopen(f"{base_url}/v1/officials/donald-trump") as response:
+            assert response.status == 200
+            assert json.loads(response.read())["aliases"] == []
+        process.terminate()
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
+    migrated = [line for line in log.read_text().splitlines() if line.startswith("Migrated ")]
+    # Printed by the serve process itself, one line per step: the two workers applied nothing.
+    assert [line.rsplit(": ", 1)[1] for line in migrated] == STEPS
+    assert applied(release_db) == STEPS
