@@ -19,7 +19,8 @@ from api.integrations.follow import run_follower
 from api.server.process import run
 from api.spec.openapi import render_spec
 from api.store.check import check_database, coverage_lines, record_count
-from api.store.db import connect, create_curation_tables
+from api.store.db import connect
+from api.store.migrations import migrate, pending
 from api.store.tokens import TokenError, create_token, list_tokens, revoke_token
 from api.web.app import create_app
 from api.web.request_log import JSONLineFormatter
@@ -170,7 +171,7 @@ def check(ctx, db_path, as_json):
     help="Worker processes.",
 )
 def serve(db_path, host, port, workers):
-    """Serve the API on Granian (WSGI), building the database first if it is missing.
+    """Serve the API on Granian (WSGI), building the database first if it is missing, else migrating it.
 
     Logs one JSON line per request to stderr. Connections are kept alive between requests; one
     idle, or still sending its headers, past ICC_EVENTS_HEADER_READ_TIMEOUT (10 s) is closed.
@@ -192,7 +193,43 @@ def serve(db_path, host, port, workers):
         ensure_usable(db_path)
     except DatabaseUnusable as error:
         raise click.ClickException(str(error)) from None
+    # Before the workers fork: they find nothing pending, and none waits on another's upgrade.
+    for name in migrate(db_path):
+        click.echo(f"Migrated {db_path}: {name}", err=True)
     run(db_path, host, port, workers)
+
+
+@cli.command("migrate")
+@DB_OPTION
+@click.option("--list", "list_only", is_flag=True, help="List the pending steps; apply none.")
+def migrate_command(db_path, list_only):
+    """Upgrade a database built by an older release in place: run its pending schema migrations.
+
+    Each step runs once, in its own transaction, and is recorded in the _sqlite_migrations table;
+    a database `icc-events seed` built has them all recorded. `serve`, `seed` and `import` run this
+    too, so it is only needed to upgrade ahead of a deploy or to see what is pending.
+
+    \b
+    Examples:
+        icc-events migrate --db icc-events.db
+        icc-events migrate --db icc-events.db --list
+    """
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No database at {db_path}; build one with `icc-events seed`.")
+    if list_only:
+        db = connect(db_path, readonly=True)
+        try:
+            names = pending(db)
+        finally:
+            db.conn.close()
+        for name in names:
+            click.echo(name)
+        click.echo(f"{len(names)} pending migration(s) in {db_path}.", err=True)
+        return
+    applied = migrate(db_path)
+    for name in applied:
+        click.echo(f"Applied {name}")
+    click.echo(f"{db_path} is up to date ({len(applied)} migration(s) applied).")
 
 
 @cli.command()
@@ -322,12 +359,11 @@ def tokens():
 
 
 def open_db(db_path: str):
-    """The database with its curation tables, built from the seed first if it is missing."""
+    """The database, migrated (so it has its curation tables), built from the seed first if it is missing."""
     if not Path(db_path).exists():
         build_database(db_path)
-    db = connect(db_path)
-    create_curation_tables(db)
-    return db
+    migrate(db_path)
+    return connect(db_path)
 
 
 @tokens.command("create")

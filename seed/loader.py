@@ -16,7 +16,8 @@ from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
 from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
 from api.store.changes import SEED_ACTOR, full_row, log_change, stored_record
-from api.store.db import connect, create_tables
+from api.store.db import connect
+from api.store.migrations import create_tables
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.

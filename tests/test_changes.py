@@ -7,7 +7,7 @@ import sqlite_utils
 
 from api.model.collections import COLLECTIONS
 from api.store.changes import apply_change
-from api.store.db import create_tables
+from api.store.migrations import create_tables
 from api.store.paging import encode_cursor
 from api.web.app import create_app
 from seed.loader import build_database
@@ -120,7 +120,9 @@ def test_cursor_from_before_a_rebuild_is_410_and_the_feed_restarts(client, db_pa
 
 def test_cursor_outlives_a_restart_and_an_old_database_gets_a_feed(db_path):
     db = sqlite_utils.Database(db_path)
-    db.execute("DROP TABLE feed")  # a database built before feeds had an identity
+    # A database built before feeds had an identity, so before migrations were recorded too.
+    db.execute("DROP TABLE feed")
+    db.execute("DROP TABLE _sqlite_migrations")
     db.conn.close()
     first = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
     _, cursor = read_feed(first)

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from api.model.collections import COLLECTIONS
 from api.store.changes import apply_change
-from api.store.db import create_tables
+from api.store.migrations import create_tables
 from tests.conftest import make_token
 from tests.curation_data import SOURCE_ID, new_official, new_organization
 from tests.server_process import STOP_TIMEOUT, free_port, wait_until_up

@@ -8,7 +8,7 @@ import uuid
 import sqlite_utils
 
 from api.config import DEFAULTS
-from api.model.collections import COLLECTIONS, Collection
+from api.model.collections import Collection
 from api.model.rows import column_types, sort_column
 
 
@@ -46,16 +46,6 @@ def file_identity(path: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def create_tables(db: sqlite_utils.Database) -> None:
-    """Every collection's table, with an index per sort and per filter, and the read path's indexes."""
-    from api.store.indexes import create_read_indexes
-
-    for collection in COLLECTIONS.values():
-        create_table(db, collection)
-    create_read_indexes(db)
-    create_curation_tables(db)
-
-
 def create_table(db: sqlite_utils.Database, collection: Collection) -> None:
     table = db[collection.table]
     sorts = [sort_column(collection, name) for name in collection.sorts]
@@ -67,47 +57,6 @@ def create_table(db: sqlite_utils.Database, collection: Collection) -> None:
     for name in collection.filters():
         columns = [name, default, "id"] if default != "id" else [name, "id"]
         table.create_index(columns, find_unique_name=True)
-
-
-def ensure_curation_tables(path: str) -> None:
-    """Give a database built before curation existed its tokens and changes tables."""
-    db = connect(path)
-    try:
-        create_curation_tables(db)
-    finally:
-        db.conn.close()
-
-
-def ensure_provenance_columns(path: str) -> None:
-    """Give a database built before citations named their fields the basis and field_basis columns.
-
-    Old citations carry no supports or basis, so the columns are filled as the records stand (basis
-    null, field_basis empty) and each row's etag recomputed; `icc-events check` then lists their
-    unsupported fields, and `icc-events seed` rebuilds from the curated files.
-    """
-    from api.model.rows import from_row
-    from api.store.changes import full_row, stored_record
-
-    db = connect(path)
-    try:
-        for collection in COLLECTIONS.values():
-            table = db[collection.table]
-            if "citations" not in collection.schema.fields or not table.exists():
-                continue
-            missing = {"basis", "field_basis"} - table.columns_dict.keys()
-            if not missing:
-                continue
-            with db.atomic():
-                for column in sorted(missing):
-                    table.add_column(column, str)
-                for row in list(table.rows):
-                    record = from_row(collection, row)
-                    updated = full_row(
-                        collection, stored_record(collection, record, row["created_at"], row["updated_at"])
-                    )
-                    table.update(row["id"], {k: updated[k] for k in ("basis", "field_basis", "etag")})
-    finally:
-        db.conn.close()
 
 
 def create_curation_tables(db: sqlite_utils.Database) -> None:

@@ -1,11 +1,9 @@
 """Indexes of the read path beyond each table's own: full-text search and the timeline."""
 
-import sqlite3
-
 import sqlite_utils
 
 from api.model.collections import COLLECTIONS
-from api.store.search import enable_search, fts_table
+from api.store.search import enable_search
 from api.store.timeline import DATED
 
 
@@ -23,23 +21,3 @@ def create_timeline_indexes(db: sqlite_utils.Database) -> None:
         db.execute(
             f"CREATE INDEX IF NOT EXISTS [timeline_{table}] ON [{table}] ([{field}_start], [{field}_end], id)"
         )
-
-
-def ensure_read_indexes(path: str) -> None:
-    """Add what is missing to a database built before these indexes; current rows are indexed too."""
-    from api.store.db import connect
-
-    db = connect(path)
-    try:
-        existing = set(db.table_names())
-        for collection in COLLECTIONS.values():
-            if fts_table(collection) not in existing:
-                try:
-                    enable_search(db, collection)
-                except sqlite3.OperationalError:
-                    # Another worker starting at the same moment may have just built it.
-                    if fts_table(collection) not in db.table_names():
-                        raise
-        create_timeline_indexes(db)
-    finally:
-        db.conn.close()

@@ -5,8 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from api import config as settings
-from api.store import db
-from api.store.indexes import ensure_read_indexes
+from api.store.migrations import migrate
 from api.web import (
     annotations,
     compression,
@@ -41,7 +40,10 @@ from seed.loader import build_database
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing."""
+    """The application: defaults, then ICC_EVENTS_* variables, then config; database built if missing.
+
+    An existing database is migrated (api.store.migrations.migrate) first, unless this is a replica.
+    """
     app = Flask(__name__)
     app.request_class = Request
     app.json = ORJSONProvider(app)
@@ -61,9 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
     storage_faults.ensure_usable(app.config["DATABASE"])
     database.init_app(app)
     if not read_replica:
-        db.ensure_curation_tables(app.config["DATABASE"])
-        db.ensure_provenance_columns(app.config["DATABASE"])
-        ensure_read_indexes(app.config["DATABASE"])
+        # `serve` migrated before its workers forked, so here this is one SELECT; a database opened
+        # directly (a test's, or one copied in from an older release) is brought up to date.
+        migrate(app.config["DATABASE"])
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)

@@ -21,6 +21,8 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 # Records nest four levels (warrant > withdrawal_attempts > item > field); anything deeper is abuse.
 MAX_NESTING = 16
+
+
 def json_body(media_type: str, limit: int | None = None):
     """The request body parsed as JSON of media_type: 415, 413 (over limit, default MAX_BODY_BYTES)
     or 400 otherwise."""
