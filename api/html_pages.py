@@ -35,7 +35,8 @@ bp = Blueprint("html_pages", __name__)
 # The list parameters that shape or format JSON: a page always shows whole records and every facet.
 JSON_ONLY = ("format", "fields", "include", "facet")
 PAGE_QUERY_SCHEMAS = {name: type(schema)(exclude=JSON_ONLY) for name, schema in QUERY_SCHEMAS.items()}
-search_query = SearchQuerySchema()
+# Without q the search page is its empty form: the other parameters are still checked.
+search_query = SearchQuerySchema(partial=("q",))
 timeline_query = TimelineQuerySchema()
 # Collections whose record page is this module's; a source's page is the source viewer (api/pages.py).
 RECORD_PAGES = [name for name in COLLECTIONS if name != "sources"]
@@ -405,11 +406,12 @@ def list_page(collection: Collection):
 @bp.get("/search")
 def search_page():
     """One box over every collection: ranked hits with highlighted snippets, filterable by collection."""
-    if not request.args:
-        return html_page(render_template("search.html", args={}, hits=None, collections=COLLECTIONS))
     args = page_arguments(search_query)
     if args is None:
         return without_empty_fields()
+    if "q" not in args:
+        form = render_template("search.html", args=request.args, hits=None, collections=COLLECTIONS)
+        return html_page(form)
     names = args.get("collections") or list(COLLECTIONS)
     after = None
     if "cursor" in args:
@@ -428,7 +430,9 @@ def search_page():
             hits=hits,
             collections=COLLECTIONS,
             chosen=args.get("collections") or [],
-            by_collection={name: with_query(request.path, {**query, "collections": name}) for name in COLLECTIONS},
+            by_collection={
+                name: with_query(request.path, {**query, "collections": name}) for name in COLLECTIONS
+            },
             all_url=with_query(request.path, query),
             next_url=next_url,
             api_url=with_query(url_for("search.search"), request.args.to_dict()),
@@ -466,6 +470,4 @@ def timeline_page():
 for _collection in COLLECTIONS.values():
     bp.add_url_rule(f"/{_collection.name}", view_func=list_page(_collection), methods=["GET"])
 for _name in RECORD_PAGES:
-    bp.add_url_rule(
-        f"/{_name}/<record_id>", view_func=record_page(COLLECTIONS[_name]), methods=["GET"]
-    )
+    bp.add_url_rule(f"/{_name}/<record_id>", view_func=record_page(COLLECTIONS[_name]), methods=["GET"])

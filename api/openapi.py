@@ -28,6 +28,7 @@ from api.openapi_components import (
 from api.openapi_curation import add_curation
 from api.openapi_downloads import RANGE_PARAMETERS, add_downloads, range_responses
 from api.openapi_feeds import add_feeds
+from api.openapi_html_pages import add_html_pages
 from api.openapi_index import add_index
 from api.openapi_pages import add_pages, add_request_id_header
 from api.openapi_reconcile import add_reconciliation
@@ -474,6 +475,7 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
+    add_html_pages(spec, {name: example["id"] for name, example in examples.items()})
     described = add_shared_components(add_header_cap_responses(add_rate_limit_responses(spec.to_dict(), app)))
     return mark_public_operations(add_request_id_header(described))
 

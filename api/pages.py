@@ -6,6 +6,7 @@ from marshmallow.validate import OneOf
 from api import records
 from api.citing import collection_counts, latest_changes, records_citing, span_bases
 from api.collections import COLLECTIONS
+from api.datapackage import datapackage
 from api.db import get_db
 from api.errors import APIProblem
 from api.rows import from_row
@@ -48,7 +49,10 @@ def landing():
             counts=collection_counts(db),
             formats={name: download_formats(name) for name in COLLECTIONS},
             latest=latest_changes(db, LATEST_CHANGES),
-            sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
+            sources=[
+                from_row(COLLECTIONS["sources"], row) for row in db.query("SELECT * FROM sources ORDER BY id")
+            ],
+            licenses=datapackage()["licenses"],
             exports=export_urls(),
         )
     )
