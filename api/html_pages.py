@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
-from marshmallow import fields
+from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 
 from api.changes import list_changes
@@ -38,6 +38,7 @@ PAGE_QUERY_SCHEMAS = {name: type(schema)(exclude=JSON_ONLY) for name, schema in 
 # Without q the search page is its empty form: the other parameters are still checked.
 search_query = SearchQuerySchema(partial=("q",))
 timeline_query = TimelineQuerySchema()
+NO_PARAMETERS = Schema()  # a record page takes none: any is a 400, as on the API
 # Collections whose record page is this module's; a source's page is the source viewer (api/pages.py).
 RECORD_PAGES = [name for name in COLLECTIONS if name != "sources"]
 # Fields every record has that the page shows in sections of their own, not as facts.
@@ -59,7 +60,9 @@ def page_arguments(schema) -> dict | None:
 
 def without_empty_fields():
     kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
-    return redirect(request.path + ("?" + urlencode(kept) if kept else ""), code=303)
+    response = redirect(request.path + ("?" + urlencode(kept) if kept else ""), code=303)
+    response.set_data(b"")  # Location says it all; the spec gives a 303 no body
+    return response
 
 
 def page_url(collection_name: str, record_id: str) -> str:
@@ -256,6 +259,7 @@ def referrers(db, collection: Collection, record_id: str) -> list[dict]:
 
 def record_page(collection: Collection):
     def view(record_id: str):
+        parse_query(NO_PARAMETERS)
         db = get_db()
         row = get_row(db, collection, record_id)
         if row is None:
