@@ -331,7 +331,7 @@ def facet_views(db, collection: Collection, counts: dict, args: dict) -> list[di
     return shown
 
 
-def active_filters(args: dict) -> list[dict]:
+def active_filters() -> list[dict]:
     """The filters in the query, each with the page URL without it."""
     active = []
     for name, value in request.args.items():
@@ -385,7 +385,7 @@ def list_page(collection: Collection):
                 date_field=dated[0] if dated else None,
                 summary_fields=[n for n in collection.filters() if n not in collection.references()],
                 facets=facet_views(db, collection, counts, args),
-                active=active_filters(args),
+                active=active_filters(),
                 args=request.args,
                 choices=form_choices(collection),
                 text_filters=text_filters(collection),

@@ -1,5 +1,7 @@
 """The OpenAPI description of the pages for people: records, collections, search and timeline."""
 
+import copy
+
 from apispec import APISpec
 
 from api.collections import COLLECTIONS
@@ -19,6 +21,30 @@ WITHOUT_EMPTY_FIELDS = {
 }
 
 
+# An unfilled form field: the page answers it with a 303 to the same query without it.
+EMPTY = {"type": "string", "maxLength": 0}
+
+
+def form_parameters(spec: APISpec, parameters: list) -> list[dict]:
+    """The API's query parameters as a page takes them: each one's own schema, or empty.
+
+    Written out, not referenced: the shared components are the JSON API's, which refuses empty values.
+    """
+    found = []
+    for parameter in parameters:
+        if isinstance(parameter, str):
+            parameter = spec.components.parameters[parameter]
+        parameter = copy.deepcopy(parameter)
+        schema = parameter["schema"]
+        candidates = ((schema.get("enum") or [None])[0], schema.get("default"), schema.get("example"))
+        example = next((value for value in candidates if value is not None), parameter.get("example"))
+        parameter["schema"] = {"anyOf": [schema, EMPTY]}
+        if example is not None:
+            parameter["example"] = example
+        found.append(parameter)
+    return found
+
+
 # The list parameters the JSON lists share as components: the pages reference the same ones.
 LIST_SHARED = {"limit": "Limit", "cursor": "Cursor", "changed_since": "ChangedSince", "q": "Search"}
 
@@ -36,7 +62,7 @@ def add_html_pages(spec: APISpec, first_ids: dict[str, str]) -> None:
             f"The {name} as a page: the filters, search, sort and keyset paging of `GET /v1/{name}` (the "
             "same query string: copy it to get the JSON), counts per value of every facet as links, "
             "and a form. `format`, `fields`, `include` and `facet` are JSON's alone: a 400 here.",
-            query_parameters(spec, PAGE_QUERY_SCHEMAS[name], LIST_SHARED),
+            form_parameters(spec, query_parameters(spec, PAGE_QUERY_SCHEMAS[name], LIST_SHARED)),
         )
         with_errors(operations, "303", "400")
         spec.path(path=f"/{name}", operations=operations)
@@ -72,7 +98,7 @@ def add_html_pages(spec: APISpec, first_ids: dict[str, str]) -> None:
         "Search page",
         "One box over every collection: the ranked hits of `GET /v1/search` with their highlighted "
         "snippets, filterable by collection (`collections=`); works without JavaScript.",
-        search_parameters,
+        form_parameters(spec, search_parameters),
     )
     with_errors(operations, "303", "400")
     spec.path(path="/search", operations=operations)
@@ -81,7 +107,7 @@ def add_html_pages(spec: APISpec, first_ids: dict[str, str]) -> None:
         "Timeline page",
         "The entries of `GET /v1/timeline` in order, each date as exact as its source and no more, "
         "with the source's own words.",
-        query_parameters(spec, timeline_query, {"limit": "Limit", "cursor": "Cursor"}),
+        form_parameters(spec, query_parameters(spec, timeline_query, {"limit": "Limit", "cursor": "Cursor"})),
     )
     with_errors(operations, "303", "400")
     spec.path(path="/timeline", operations=operations)
