@@ -12,6 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
+from werkzeug.datastructures import MultiDict
 
 from api.changes import list_changes
 from api.citing import label_column
@@ -47,15 +48,17 @@ REFERRERS_SHOWN = 50
 HISTORY_SHOWN = 100
 
 
-def page_arguments(schema) -> dict | None:
-    """The query loaded by the API's schema; None when empty form fields must first be dropped.
+def page_arguments(schema) -> dict:
+    """The query loaded by the API's schema, a form's empty fields (status=) left out; a 400 as the
+    API gives for anything else wrong with it."""
+    filled = [(name, value) for name, value in request.args.items(multi=True) if value != ""]
+    return parse_query(schema, MultiDict(filled))
 
-    A form sends its empty fields (status=); the API would reject them, so the page redirects to
-    the same query without them, and its URL stays one the API takes.
-    """
-    if any(value == "" for _, value in request.args.items(multi=True)):
-        return None
-    return parse_query(schema)
+
+def has_empty_fields() -> bool:
+    """Whether the query has empty parameters, which the API would refuse: the page then redirects
+    to the same query without them, so its URL stays one the API takes."""
+    return any(value == "" for _, value in request.args.items(multi=True))
 
 
 def without_empty_fields():
@@ -359,7 +362,7 @@ def form_choices(collection: Collection) -> dict[str, list[str]]:
 def list_page(collection: Collection):
     def view():
         args = page_arguments(PAGE_QUERY_SCHEMAS[collection.name])
-        if args is None:
+        if has_empty_fields():
             return without_empty_fields()
         key = sort_key(args["sort"])
         after = None
@@ -411,7 +414,7 @@ def list_page(collection: Collection):
 def search_page():
     """One box over every collection: ranked hits with highlighted snippets, filterable by collection."""
     args = page_arguments(search_query)
-    if args is None:
+    if has_empty_fields():
         return without_empty_fields()
     if "q" not in args:
         form = render_template("search.html", args=request.args, hits=None, collections=COLLECTIONS)
@@ -448,7 +451,7 @@ def search_page():
 def timeline_page():
     """Every dated record in order, each date as exact as its source and no more."""
     args = page_arguments(timeline_query)
-    if args is None:
+    if has_empty_fields():
         return without_empty_fields()
     names = args.get("collections") or list(DATED)
     after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None

@@ -195,6 +195,11 @@ def test_empty_form_fields_redirect_to_the_same_query_without_them(client):
     assert client.get("/search?q=").headers["Location"] == "/search"
 
 
+def test_empty_form_fields_beside_a_bad_one_are_the_api_s_problem_400(client):
+    body = assert_problem(client.get("/timeline?limit=lots&date_from="), 400)
+    assert list(body["errors"]) == ["limit"]
+
+
 @pytest.mark.parametrize(
     "url",
     [
