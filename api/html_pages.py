@@ -49,20 +49,25 @@ HISTORY_SHOWN = 100
 
 
 def page_arguments(schema) -> dict:
-    """The query loaded by the API's schema, a form's empty fields (status=) left out; a 400 as the
-    API gives for anything else wrong with it."""
-    filled = [(name, value) for name, value in request.args.items(multi=True) if value != ""]
+    """The query loaded by the API's schema, a form's empty text fields (status=) left out; a 400
+    as the API gives for anything else wrong with it."""
+    filled = [(k, v) for k, v in request.args.items(multi=True) if not is_empty_field(schema, k, v)]
     return parse_query(schema, MultiDict(filled))
 
 
-def has_empty_fields() -> bool:
-    """Whether the query has empty parameters, which the API would refuse: the page then redirects
+def is_empty_field(schema, name: str, value: str) -> bool:
+    """An unfilled text field of a form: the page drops it; anything else is the API's to judge."""
+    return value == "" and isinstance(schema.fields.get(name), fields.Str)
+
+
+def has_empty_fields(schema) -> bool:
+    """Whether the query has empty text fields, which the API would refuse: the page then redirects
     to the same query without them, so its URL stays one the API takes."""
-    return any(value == "" for _, value in request.args.items(multi=True))
+    return any(is_empty_field(schema, k, v) for k, v in request.args.items(multi=True))
 
 
-def without_empty_fields():
-    kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
+def without_empty_fields(schema):
+    kept = [(k, v) for k, v in request.args.items(multi=True) if not is_empty_field(schema, k, v)]
     response = redirect(request.path + ("?" + urlencode(kept) if kept else ""), code=303)
     response.set_data(b"")  # Location says it all; the spec gives a 303 no body
     return response
@@ -362,8 +367,8 @@ def form_choices(collection: Collection) -> dict[str, list[str]]:
 def list_page(collection: Collection):
     def view():
         args = page_arguments(PAGE_QUERY_SCHEMAS[collection.name])
-        if has_empty_fields():
-            return without_empty_fields()
+        if has_empty_fields(PAGE_QUERY_SCHEMAS[collection.name]):
+            return without_empty_fields(PAGE_QUERY_SCHEMAS[collection.name])
         key = sort_key(args["sort"])
         after = None
         if "cursor" in args:
@@ -414,8 +419,8 @@ def list_page(collection: Collection):
 def search_page():
     """One box over every collection: ranked hits with highlighted snippets, filterable by collection."""
     args = page_arguments(search_query)
-    if has_empty_fields():
-        return without_empty_fields()
+    if has_empty_fields(search_query):
+        return without_empty_fields(search_query)
     if "q" not in args:
         form = render_template("search.html", args=request.args, hits=None, collections=COLLECTIONS)
         return html_page(form)
@@ -451,8 +456,8 @@ def search_page():
 def timeline_page():
     """Every dated record in order, each date as exact as its source and no more."""
     args = page_arguments(timeline_query)
-    if has_empty_fields():
-        return without_empty_fields()
+    if has_empty_fields(timeline_query):
+        return without_empty_fields(timeline_query)
     names = args.get("collections") or list(DATED)
     after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
     sql, params = page_sql(names, args, after)

@@ -26,7 +26,7 @@ EMPTY = {"type": "string", "maxLength": 0}
 
 
 def form_parameters(spec: APISpec, parameters: list) -> list[dict]:
-    """The API's query parameters as a page takes them: each one's own schema, or empty.
+    """The API's query parameters as a page takes them: each one's own schema, or empty if text.
 
     Written out, not referenced: the shared components are the JSON API's, which refuses empty values.
     """
@@ -36,6 +36,9 @@ def form_parameters(spec: APISpec, parameters: list) -> list[dict]:
             parameter = spec.components.parameters[parameter]
         parameter = copy.deepcopy(parameter)
         schema = parameter["schema"]
+        if schema.get("type") != "string":
+            found.append(parameter)  # not a form field (limit): empty is a 400, as on the API
+            continue
         candidates = ((schema.get("enum") or [None])[0], schema.get("default"), schema.get("example"))
         example = next((value for value in candidates if value is not None), parameter.get("example"))
         parameter["schema"] = {"anyOf": [schema, EMPTY]}

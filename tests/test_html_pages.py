@@ -207,6 +207,7 @@ def test_empty_form_fields_beside_a_bad_one_are_the_api_s_problem_400(client):
         "/warrants?sort=nope",
         "/warrants?cursor=bm90LWEtY3Vyc29y",
         "/warrants?limit=0",
+        "/warrants?limit=",
         "/warrants?format=csv",
         "/warrants?facet=status",
         "/warrants?unknown=1",
