@@ -57,7 +57,8 @@ def page_arguments(schema) -> dict:
 
 def is_empty_field(schema, name: str, value: str) -> bool:
     """An unfilled text field of a form: the page drops it; anything else is the API's to judge."""
-    return value == "" and isinstance(schema.fields.get(name), fields.Str)
+    field = schema.fields.get(name)
+    return value == "" and field is not None and not isinstance(field, fields.Number)
 
 
 def has_empty_fields(schema) -> bool:

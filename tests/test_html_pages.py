@@ -189,7 +189,7 @@ def test_collection_page_pages_with_the_api_s_keyset_cursor(client):
 
 
 def test_empty_form_fields_redirect_to_the_same_query_without_them(client):
-    response = client.get("/warrants?q=&status=outstanding&issued_from=&sort=-issued")
+    response = client.get("/warrants?q=&status=outstanding&issued_from=&changed_since=&sort=-issued")
     assert response.status_code == 303
     assert response.headers["Location"] == "/warrants?status=outstanding&sort=-issued"
     assert client.get("/search?q=").headers["Location"] == "/search"
