@@ -75,6 +75,7 @@ def test_typed_client_reads_a_page_its_links_and_a_record(compiled, server):
     }
     assert summary["official_links"] == {
         "self": f"{url}/v1/officials/tomoko-akane",
+        "html": f"{url}/officials/tomoko-akane",
         "organization": f"{url}/v1/organizations/icc",
         "statements": f"{url}/v1/statements?speaker_official_id=tomoko-akane",
         "warrants": f"{url}/v1/warrants?subject_official_id=tomoko-akane",

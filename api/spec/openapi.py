@@ -29,6 +29,7 @@ from api.spec.components import (
 from api.spec.curation import add_curation
 from api.spec.downloads import RANGE_PARAMETERS, add_downloads, range_responses
 from api.spec.feeds import add_feeds
+from api.spec.html_pages import add_html_pages
 from api.spec.index import add_index
 from api.spec.pages import add_pages, add_request_id_header
 from api.spec.reconcile import add_reconciliation
@@ -470,6 +471,7 @@ def build_spec(app: Flask) -> dict:
         },
     )
     add_pages(spec)
+    add_html_pages(spec, {name: example["id"] for name, example in examples.items()})
     described = add_shared_components(add_header_cap_responses(add_rate_limit_responses(spec.to_dict(), app)))
     return mark_public_operations(add_request_id_header(described))
 

@@ -17,6 +17,7 @@ from api.web import (
     feed,
     feeds,
     headers,
+    html_pages,
     index,
     meta,
     pages,
@@ -83,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(feed.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(html_pages.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(timeline.bp)

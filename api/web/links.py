@@ -46,6 +46,11 @@ def record_url(collection_name: str, record_id: str, root: str | None = None) ->
     return f"{root or request.root_url}v1/{collection_name}/{segment(record_id)}"
 
 
+def page_url(collection_name: str, record_id: str, root: str | None = None) -> str:
+    """The record's page for people: /<collection>/<id> (a source's is its viewer)."""
+    return f"{root or request.root_url}{collection_name}/{segment(record_id)}"
+
+
 def list_url(collection_name: str, root: str | None = None, /, **params) -> str:
     path = f"v1/{collection_name}?{urlencode(params)}" if params else f"v1/{collection_name}"
     return f"{root or request.root_url}{path}"
@@ -63,6 +68,7 @@ def record_links(collection: Collection, record: dict, root: str | None = None) 
     """self, each referenced record, and lists of the records that refer to this one."""
     root = root or request.root_url
     links = {"self": record_url(collection.name, record["id"], root)}
+    links["html"] = page_url(collection.name, record["id"], root)
     for field_name, target in collection.references().items():
         if record.get(field_name):
             links[link_name(field_name)] = record_url(target, record[field_name], root)
@@ -81,6 +87,7 @@ def uri(description: str, **kwargs) -> fields.Str:
 def links_schema(collection: Collection) -> type[Schema]:
     """The `links` object record_links makes for this collection, each link a field, for the spec."""
     attrs = {"self": uri("This record.", required=True)}
+    attrs["html"] = uri("This record's page for people: every field with its citations.", required=True)
     for field_name, target in collection.references().items():
         attrs[link_name(field_name)] = uri(
             f"The record in {target} that {field_name} names; left out when null."

@@ -5,6 +5,7 @@ import hashlib
 from flask import Blueprint, current_app, make_response, render_template
 from marshmallow.validate import OneOf
 
+from api.exports.datapackage import datapackage
 from api.model.collections import COLLECTIONS
 from api.model.rows import from_row
 from api.model.spans import segments
@@ -50,7 +51,10 @@ def landing():
             counts=collection_counts(db),
             formats={name: download_formats(name) for name in COLLECTIONS},
             latest=latest_changes(db, LATEST_CHANGES),
-            sources=list(db.query("SELECT id, title FROM sources ORDER BY id")),
+            sources=[
+                from_row(COLLECTIONS["sources"], row) for row in db.query("SELECT * FROM sources ORDER BY id")
+            ],
+            licenses=datapackage()["licenses"],
             exports=export_urls(),
         )
     )

@@ -2,18 +2,20 @@
 
 from flask import request
 from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import MultiDict
 
 from api.model.provenance import flatten_errors
 from api.web.errors import APIProblem
 
 
-def parse_query(schema: Schema) -> dict:
-    """The query string loaded by schema; repeated, unknown or invalid parameters are a 400."""
-    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+def parse_query(schema: Schema, args: MultiDict | None = None) -> dict:
+    """The query string (or args) loaded by schema; repeated, unknown or invalid parameters are a 400."""
+    args = request.args if args is None else args
+    repeated = [name for name, values in args.lists() if len(values) > 1]
     if repeated:
         raise bad_query({name: "Given more than once." for name in repeated})
     try:
-        return schema.load(request.args.to_dict())
+        return schema.load(args.to_dict())
     except ValidationError as error:
         raise bad_query(flatten_errors(error.messages)) from None
 

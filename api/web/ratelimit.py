@@ -40,16 +40,19 @@ EXPENSIVE_FORMATS = ("csv", "ndjson")
 def budget_of(endpoint: str | None) -> str | None:
     """The budget an operation may spend, by Flask endpoint; None for those never limited.
 
-    Health, the OpenAPI file, docs, static files, pages, single records, histories and the change feed
-    are never limited; nor is a request no route answers (its 404 or 405 costs nothing).
+    Health, the OpenAPI file, docs, static files, pages (but a page that searches, q=), single records,
+    histories and the change feed are never limited; nor is a request no route answers (its 404 or
+    405 costs nothing).
     """
     blueprint, _, view = (endpoint or "").partition(".")
     if blueprint == "writes":
         return WRITES
     if blueprint == "downloads" or endpoint == "search.search":
         return EXPENSIVE_READS
-    if blueprint == "records" and view.startswith("list_"):
+    if blueprint in ("records", "html_pages") and view.startswith("list_"):
         return EXPENSIVE_READS
+    if endpoint == "html_pages.search_page":
+        return EXPENSIVE_READS  # the search page runs the same ranked query as /v1/search
     if blueprint == "atom" and view.startswith("feed_"):
         return EXPENSIVE_READS  # a collection feed with q= searches like its list
     if endpoint == "verify.verify_quotes":
@@ -70,7 +73,7 @@ def budget_for_request() -> str | None:
     if budget == EXPENSIVE_READS:
         if request.method == "OPTIONS":
             return None  # a CORS preflight is free
-        if request.blueprint in ("records", "atom") and not is_expensive_list_read():
+        if request.blueprint in ("records", "atom", "html_pages") and not is_expensive_list_read():
             return None
     return budget
 
