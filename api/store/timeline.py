@@ -2,7 +2,7 @@
 
 from api.model.collections import COLLECTIONS
 from api.model.rows import PARTIAL_DATE_PARTS
-from api.store.paging import keyset_sql
+from api.store.paging import decode_cursor, encode_cursor, keyset_sql
 from schemas.common import date_bounds
 
 # Collection -> its partial date field.
@@ -36,3 +36,16 @@ def page_sql(names: list[str], args: dict, after: list | None) -> tuple[str, lis
         where.append("earliest <= ?")
         params.append(date_bounds(args["date_to"])[1])
     return keyset_sql(f"({entries_sql(names)})", where, params, ORDER, after)
+
+
+def read_page(db, args: dict) -> tuple[list[dict], str | None]:
+    """One page of the timeline for validated arguments (collections, dates, cursor, limit), and the
+    cursor of the next page, None on the last."""
+    names = args.get("collections") or list(DATED)
+    after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
+    sql, params = page_sql(names, args, after)
+    rows = list(db.query(sql, [*params, args["limit"] + 1]))
+    if len(rows) <= args["limit"]:
+        return rows, None
+    rows = rows[: args["limit"]]
+    return rows, encode_cursor(ORDER_KEY, [rows[-1][c] for c, _ in ORDER])

@@ -19,14 +19,14 @@ from api.store.changes import list_changes
 from api.store.facets import facet_counts, facet_fields
 from api.store.filters import conditions, date_range_filters, membership_filters, text_filters
 from api.store.paging import decode_cursor, encode_cursor
-from api.store.reads import get_row, list_rows, order_columns
-from api.store.search import MARK_CLOSE, MARK_OPEN, SEARCH_ORDER, has_many_matches, search_all
-from api.store.timeline import DATED, ORDER, ORDER_KEY, page_sql
+from api.store.reads import get_row, list_rows
+from api.store.search import MARK_CLOSE, MARK_OPEN, SEARCH_ORDER, search_all
+from api.store.timeline import DATED, read_page
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.pages import html_page
 from api.web.query_args import parse_query
-from api.web.records import QUERY_SCHEMAS, sort_key
+from api.web.records import QUERY_SCHEMAS, list_query
 from api.web.shape import dump_row, includes, related_rows
 from api.web.timeline import entry
 from schemas.common import is_partial_date
@@ -370,13 +370,8 @@ def list_page(collection: Collection):
         args = page_arguments(PAGE_QUERY_SCHEMAS[collection.name])
         if has_empty_fields(PAGE_QUERY_SCHEMAS[collection.name]):
             return without_empty_fields(PAGE_QUERY_SCHEMAS[collection.name])
-        key = sort_key(args["sort"])
-        after = None
-        if "cursor" in args:
-            after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
         db = get_db()
-        many_matches = "q" in args and has_many_matches(db, collection, args["q"])
-        where, params = conditions(collection, args, many_matches)
+        key, after, where, params = list_query(db, collection, args)
         rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
         counts = facet_counts(db, collection, facet_fields(collection), where, params)
         query = request.args.to_dict()
@@ -459,14 +454,9 @@ def timeline_page():
     args = page_arguments(timeline_query)
     if has_empty_fields(timeline_query):
         return without_empty_fields(timeline_query)
-    names = args.get("collections") or list(DATED)
-    after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
-    sql, params = page_sql(names, args, after)
-    rows = list(get_db().query(sql, [*params, args["limit"] + 1]))
+    rows, cursor = read_page(get_db(), args)
     next_url = None
-    if len(rows) > args["limit"]:
-        rows = rows[: args["limit"]]
-        cursor = encode_cursor(ORDER_KEY, [rows[-1][c] for c, _ in ORDER])
+    if cursor is not None:
         next_url = with_query(request.path, {**request.args.to_dict(), "cursor": cursor})
     return html_page(
         render_template(

@@ -43,17 +43,24 @@ def shaped(collection: Collection, rows: list[dict], args: dict, related: dict) 
     return records
 
 
+def list_query(db, collection: Collection, args: dict) -> tuple[str, list | None, list, list]:
+    """A validated list query as (its sort's cursor key, the cursor's values or None, the SQL
+    conditions and their parameters): the JSON lists and the HTML collection pages read the same."""
+    key = sort_key(args["sort"])
+    after = None
+    if "cursor" in args:
+        after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
+    many_matches = "q" in args and has_many_matches(db, collection, args["q"])
+    where, params = conditions(collection, args, many_matches)
+    return key, after, where, params
+
+
 def list_view(collection: Collection):
     def view():
         args = parse_query(QUERY_SCHEMAS[collection.name])
         fmt = negotiate(args.get("format"))
-        key = sort_key(args["sort"])
-        after = None
-        if "cursor" in args:
-            after = decode_cursor(args["cursor"], key, len(order_columns(collection, args["sort"])))
         db = get_db()
-        many_matches = "q" in args and has_many_matches(db, collection, args["q"])
-        where, params = conditions(collection, args, many_matches)
+        key, after, where, params = list_query(db, collection, args)
         if fmt != "json":
             # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
             if "limit" not in request.args:

@@ -8,8 +8,7 @@ states its precision and keeps the source's words.
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.rows import PARTIAL_DATE_PARTS
-from api.store.paging import decode_cursor, encode_cursor
-from api.store.timeline import DATED, ORDER, ORDER_KEY, page_sql
+from api.store.timeline import read_page
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
@@ -26,14 +25,9 @@ entry_schema = TimelineEntrySchema()
 def timeline():
     """Dated records of every kind, earliest first, keyset-paged."""
     args = parse_query(query_schema)
-    names = args.get("collections") or list(DATED)
-    after = decode_cursor(args["cursor"], ORDER_KEY, len(ORDER)) if "cursor" in args else None
-    sql, params = page_sql(names, args, after)
-    rows = list(get_db().query(sql, [*params, args["limit"] + 1]))
+    rows, cursor = read_page(get_db(), args)
     next_url = None
-    if len(rows) > args["limit"]:
-        rows = rows[: args["limit"]]
-        cursor = encode_cursor(ORDER_KEY, [rows[-1][c] for c, _ in ORDER])
+    if cursor is not None:
         next_url = url_for(
             "timeline.timeline", _external=True, **{**request.args.to_dict(), "cursor": cursor}
         )
