@@ -140,7 +140,6 @@ def test_docs_show_every_operation_and_try_it_out_calls_this_server(page, server
 
 def test_source_viewer_highlight_leads_to_the_record_citing_it(page, server):
     page.goto(f"/sources/{SOURCE_ID}")
-    screenshot(page, "source-viewer.png")
     highlight = page.locator("a.hl").first
     span = highlight.get_attribute("href")
     highlight.click()
@@ -167,6 +166,5 @@ def test_citation_url_marks_its_span_in_the_viewer(page, server):
 
 def test_landing_page_links_to_the_docs(page, server):
     page.goto("/")
-    screenshot(page, "landing.png")
     page.get_by_role("link", name="interactive API docs").click()
     page.wait_for_url(f"{server}/docs", wait_until="commit")
