@@ -193,9 +193,11 @@ def serve(db_path, host, port, workers):
         ensure_usable(db_path)
     except DatabaseUnusable as error:
         raise click.ClickException(str(error)) from None
-    # Before the workers fork: they find nothing pending, and none waits on another's upgrade.
-    for name in migrate(db_path):
-        click.echo(f"Migrated {db_path}: {name}", err=True)
+    # Before the workers fork: they find nothing pending, and none waits on another's upgrade. A
+    # replica's file is the primary's copy, replaced by `icc-events follow`: the primary migrates it.
+    if not setting("PRIMARY_URL"):
+        for name in migrate(db_path):
+            click.echo(f"Migrated {db_path}: {name}", err=True)
     run(db_path, host, port, workers)
 
 

@@ -2,6 +2,15 @@
 
 import pytest
 
+from api.model.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    InvalidArgument,
+    InvalidRecord,
+    NotFound,
+    StaleVersion,
+)
 from api.store.paging import encode_cursor
 from tests.conftest import assert_problem
 
@@ -68,3 +77,33 @@ def test_unexpected_error_is_problem_500_without_internals(app):
     body = assert_problem(response, 500)
     assert "secret" not in response.get_data(as_text=True)
     assert "SELECT" not in body["detail"]
+
+
+class MissingSource(NotFound):
+    """A kind of NotFound the status table does not name itself."""
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "headers"),
+    [
+        (InvalidArgument("Bad cursor.", {"cursor": "Not ours."}), 400, {}),
+        (NotFound("No such record."), 404, {}),
+        (MissingSource("No such source."), 404, {}),
+        (Conflict("Taken.", {"id": "Already taken."}), 409, {}),
+        (StaleVersion("Changed since.", current_etag="abc"), 412, {"ETag": '"abc"'}),
+        (InvalidRecord({"name": "Missing."}), 422, {}),
+        (Busy("Busy.", retry_after=7), 503, {"Retry-After": "7"}),
+        (DomainError("A kind nobody mapped."), 500, {}),
+    ],
+)
+def test_each_domain_error_is_answered_with_its_status_and_headers(app, error, status, headers):
+    @app.get("/domain")
+    def domain():
+        raise error
+
+    response = app.test_client().get("/domain")
+    body = assert_problem(response, status)
+    assert {name: response.headers.get(name) for name in headers} == headers
+    if status != 500:
+        assert body["detail"] == error.detail
+        assert body.get("errors") == error.errors

@@ -62,7 +62,11 @@ def handle_domain_error(error: DomainError):
     if isinstance(error, Busy):
         headers["Retry-After"] = str(error.retry_after)
     extra = {"errors": error.errors} if error.errors is not None else {}
-    return problem(DOMAIN_STATUS[type(error)], error.detail, headers, **extra)
+    # The nearest kind the table names: a subclass answers as its parent does, anything else as a 500.
+    status = next((DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS), None)
+    if status is None:
+        return handle_unexpected_error(error)
+    return problem(status, error.detail, headers, **extra)
 
 
 def handle_http_exception(error: HTTPException):

@@ -31,8 +31,7 @@ DESCRIPTIONS = {
     "retry after `Retry-After` seconds.",
 }
 
-# A list is an expensive read when it searches or is exported whole; api/web/revalidation.py leaves these
-# to Flask, so they are always counted.
+# A list is an expensive read when it searches or is exported whole.
 EXPENSIVE_QUERY_PARAMETERS = ("q", "format")
 EXPENSIVE_FORMATS = ("csv", "ndjson")
 
