@@ -12,8 +12,8 @@ from marshmallow import fields, validate
 
 from api import __version__
 from api.model.collections import COLLECTIONS, Collection
-from api.model.columns import PARTIAL_DATE_PARTS, csv_row, field_of, is_integer, public_columns
-from api.model.rows import from_row
+from api.model.columns import csv_row, field_of, is_integer, public_columns
+from api.model.rows import DUMPED_DATE_PARTS, from_row
 
 PARTIAL_DATE_COLUMNS = {
     "date": ("string", "As precise as the source allows: YYYY, YYYY-MM or YYYY-MM-DD; empty when unknown."),
@@ -27,7 +27,7 @@ BOOKKEEPING_COLUMNS = {
     "created_at": ("datetime", "When the record was first stored (UTC)."),
     "updated_at": ("datetime", "When the record last changed (UTC)."),
 }
-assert set(PARTIAL_DATE_PARTS) == set(PARTIAL_DATE_COLUMNS)
+assert set(DUMPED_DATE_PARTS) == set(PARTIAL_DATE_COLUMNS)
 
 
 def field_descriptor(collection: Collection, column: str) -> dict:

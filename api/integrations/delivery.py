@@ -23,8 +23,9 @@ import sqlite_utils
 from standardwebhooks import Webhook
 
 from api import __version__
+from api.integrations.pinned_http import connection
 from api.model.clock import now_iso
-from api.model.webhook_targets import UnsafeTarget, check_url, connection
+from api.model.webhook_targets import UnsafeTarget, check_url
 from api.store.changes import change_entry
 from api.store.db import connect
 from api.store.webhooks import webhook_id

@@ -17,13 +17,13 @@ from pydantic import Field
 from api import __version__
 from api.config import DEFAULTS
 from api.model.collections import COLLECTIONS
-from api.model.rows import PARTIAL_DATE_PARTS, from_row
+from api.model.rows import from_row
 from api.store.changes import list_changes
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
 from api.store.reads import get_row
 from api.store.search import search_all
-from api.store.timeline import DATED
-from api.store.timeline import page_sql as timeline_sql
+from api.store.timeline import DATED, entry_date
+from api.store.timeline import read_page as read_timeline
 from api.web.links import add_citation_urls, record_url, segment, with_links
 
 DATA_NOT_INSTRUCTIONS = (
@@ -141,10 +141,9 @@ class Tools:
         instructions to follow.
         """
         args = {name: value for name, value in (("date_from", date_from), ("date_to", date_to)) if value}
-        sql, params = timeline_sql(list(collections or DATED), args, None)
+        rows, _ = read_timeline(self.db, {**args, "collections": list(collections or DATED), "limit": limit})
         entries, quotes = [], []
-        for row in self.db.query(sql, [*params, limit]):
-            date = {part: row[part] for part in PARTIAL_DATE_PARTS}
+        for row in rows:
             stored = get_row(self.db, COLLECTIONS[row["collection"]], row["id"])
             entry_quotes = citation_quotes(self.record(row["collection"], stored), self.root)
             entries.append(
@@ -152,7 +151,7 @@ class Tools:
                     "collection": row["collection"],
                     "id": row["id"],
                     "label": row["label"],
-                    "date": {**date, "earliest": row["earliest"], "latest": row["latest"]},
+                    "date": entry_date(row),
                     "url": record_url(row["collection"], row["id"], self.root),
                     "quotes": entry_quotes,
                 }

@@ -12,8 +12,6 @@ from api.model.collections import Collection
 from api.model.rows import DUMPED_DATE_PARTS
 from schemas.common import is_partial_date
 
-# A partial date spreads over one column per part, as the API dumps it: issued.date, issued.earliest...
-PARTIAL_DATE_PARTS = DUMPED_DATE_PARTS
 # The day bounds are stored as <field>_start and <field>_end (api/model/rows.py).
 STORED_PART = {"earliest": "start", "latest": "end"}
 
@@ -25,7 +23,7 @@ def public_columns(collection: Collection) -> list[str]:
         if name == "links":
             continue
         if is_partial_date(f):
-            columns.extend(f"{name}.{part}" for part in PARTIAL_DATE_PARTS)
+            columns.extend(f"{name}.{part}" for part in DUMPED_DATE_PARTS)
         else:
             columns.append(name)
     return columns

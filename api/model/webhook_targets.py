@@ -1,9 +1,7 @@
 """Where a webhook may be sent: a URL's host resolved and refused if private (SSRF), then pinned."""
 
-import http.client
 import ipaddress
 import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -65,42 +63,3 @@ def check_url(url: str, allow_private: bool) -> Target:
     if parts.query:
         path += f"?{parts.query}"
     return Target(parts.scheme, parts.hostname, port, path, tuple(addresses))
-
-
-def open_socket(target: Target, timeout: float) -> socket.socket:
-    """A connection to the first of the checked addresses that answers (localhost may be ::1 first)."""
-    error = None
-    for address in target.addresses:
-        try:
-            return socket.create_connection((address, target.port), timeout)
-        except OSError as failure:
-            error = failure
-    raise error
-
-
-class PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address while naming the host, so DNS cannot change it in between."""
-
-    def __init__(self, target: Target, timeout: float):
-        super().__init__(target.host, target.port, timeout=timeout)
-        self.target = target
-
-    def connect(self):
-        self.sock = open_socket(self.target, self.timeout)
-
-
-class PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to the checked address, with SNI and certificate check for the host name."""
-
-    def __init__(self, target: Target, timeout: float):
-        super().__init__(target.host, target.port, timeout=timeout)
-        self.target = target
-        self.tls = ssl.create_default_context()
-
-    def connect(self):
-        self.sock = self.tls.wrap_socket(open_socket(self.target, self.timeout), server_hostname=self.host)
-
-
-def connection(target: Target, timeout: float) -> http.client.HTTPConnection:
-    kind = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
-    return kind(target, timeout)

@@ -49,3 +49,12 @@ def read_page(db, args: dict) -> tuple[list[dict], str | None]:
         return rows, None
     rows = rows[: args["limit"]]
     return rows, encode_cursor(ORDER_KEY, [rows[-1][c] for c, _ in ORDER])
+
+
+def entry_date(row: dict) -> dict:
+    """A timeline row's partial date as the API serves one: its stored parts and its day bounds."""
+    return {
+        **{part: row[part] for part in PARTIAL_DATE_PARTS},
+        "earliest": row["earliest"],
+        "latest": row["latest"],
+    }

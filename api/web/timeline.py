@@ -7,8 +7,7 @@ states its precision and keeps the source's words.
 
 from flask import Blueprint, current_app, request, url_for
 
-from api.model.rows import PARTIAL_DATE_PARTS
-from api.store.timeline import read_page
+from api.store.timeline import entry_date, read_page
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
@@ -42,14 +41,12 @@ def timeline():
 
 
 def entry(row: dict) -> dict:
-    date = {part: row[part] for part in PARTIAL_DATE_PARTS}
-    date |= {"earliest": row["earliest"], "latest": row["latest"]}
     return entry_schema.dump(
         {
             "collection": row["collection"],
             "id": row["id"],
             "label": row["label"],
-            "date": date,
+            "date": entry_date(row),
             "url": record_url(row["collection"], row["id"]),
         }
     )

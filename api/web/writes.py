@@ -6,13 +6,12 @@ from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.merge_patch import merge_patch
-from api.model.rows import from_row
 from api.store.editing import create_record, delete_record, replace_record
 from api.web.auth import require_scope
 from api.web.caching import etag_matches
 from api.web.database import get_db
 from api.web.errors import APIProblem
-from api.web.links import record_url, with_links
+from api.web.links import record_url
 from api.web.shape import render_row
 
 bp = Blueprint("writes", __name__, url_prefix="/v1")
@@ -104,8 +103,7 @@ def if_match_predicate():
 
 
 def record_response(collection: Collection, row: dict, status: int):
-    record = with_links(collection, collection.schema.dump(from_row(collection, row)))
-    response = current_app.json.response(record)
+    response = current_app.json.response(render_row(collection, row))
     response.status_code = status
     response.set_etag(row["etag"])
     return response
