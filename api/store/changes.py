@@ -132,3 +132,9 @@ def latest_changes(db: sqlite_utils.Database, limit: int) -> list[dict]:
     """The last limit changes, newest first."""
     rows = db.query("SELECT * FROM changes ORDER BY seq DESC LIMIT ?", [limit])
     return [change_entry(row) for row in rows]
+
+
+def last_change(db: sqlite_utils.Database) -> tuple[int, str | None]:
+    """The change log's last sequence number (0 when empty) and when it was recorded (None then)."""
+    seq, at = db.execute("SELECT coalesce(max(seq), 0), max(at) FROM changes").fetchone()
+    return seq, at

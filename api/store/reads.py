@@ -81,3 +81,29 @@ def iter_rows(
         if len(rows) < EXPORT_BATCH:
             return
         after = [rows[-1][k] for k in keys]
+
+
+def rows_by_ids(db: sqlite_utils.Database, collection: Collection, ids) -> list[dict]:
+    """The rows of these ids that exist, in id order."""
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return []
+    sql = f"SELECT * FROM [{collection.table}] WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id"
+    return list(db.query(sql, ids))
+
+
+def all_rows(db: sqlite_utils.Database, collection: Collection) -> Iterator[dict]:
+    """Every row of the collection, in id order."""
+    return db.query(f"SELECT * FROM [{collection.table}] ORDER BY id")
+
+
+def labels_of(db: sqlite_utils.Database, collection: Collection, ids) -> dict[str, str]:
+    """id -> the record's label (Collection.label_field), for the ids that exist."""
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return {}
+    sql = (
+        f"SELECT id, [{collection.label_field}] AS label FROM [{collection.table}] "
+        f"WHERE id IN ({','.join('?' * len(ids))})"
+    )
+    return {row["id"]: row["label"] for row in db.query(sql, ids)}

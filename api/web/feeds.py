@@ -9,7 +9,7 @@ history URL with the change's log and sequence number in the change feed.
 from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
-from api.store.changes import latest_changes
+from api.store.changes import last_change, latest_changes
 from api.store.db import feed_id
 from api.store.filters import conditions
 from api.store.reads import list_rows
@@ -53,8 +53,7 @@ def atom_response(feed: Feed):
 
 
 def latest_at(db) -> str:
-    row = db.execute("SELECT max(at) FROM changes").fetchone()
-    return row[0] or EPOCH
+    return last_change(db)[1] or EPOCH
 
 
 def change_entry(change: dict, log: str, root: str) -> Entry:

@@ -20,6 +20,7 @@ from api.store.facets import facet_counts, facet_fields
 from api.store.filters import conditions, date_range_filters, membership_filters, text_filters
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.reads import get_row, list_rows
+from api.store.reads import labels_of as store_labels_of
 from api.store.search import MARK_CLOSE, MARK_OPEN, SEARCH_ORDER, search_all
 from api.store.timeline import DATED, read_page
 from api.web.database import get_db
@@ -172,15 +173,7 @@ def supported_by(citations: list[dict], path: str) -> list[dict]:
 
 def labels_of(db, collection_name: str, ids) -> dict[str, str]:
     """id -> the record's label, for the ids that exist."""
-    ids = sorted({i for i in ids if i})
-    if not ids:
-        return {}
-    collection = COLLECTIONS[collection_name]
-    sql = (
-        f"SELECT id, [{collection.label_field}] AS label FROM [{collection.table}] "
-        f"WHERE id IN ({','.join('?' * len(ids))})"
-    )
-    return {row["id"]: row["label"] for row in db.query(sql, ids)}
+    return store_labels_of(db, COLLECTIONS[collection_name], ids)
 
 
 def reference_kinds(schema) -> dict[str, tuple[str, str]]:

@@ -10,7 +10,7 @@ from api.model.collections import COLLECTIONS
 from api.model.rows import from_row
 from api.model.spans import segments
 from api.store.citing import collection_counts, latest_changes, records_citing, span_bases
-from api.store.reads import get_row
+from api.store.reads import all_rows, get_row
 from api.web import records
 from api.web.caching import read_response
 from api.web.database import get_db
@@ -51,9 +51,7 @@ def landing():
             counts=collection_counts(db),
             formats={name: download_formats(name) for name in COLLECTIONS},
             latest=latest_changes(db, LATEST_CHANGES),
-            sources=[
-                from_row(COLLECTIONS["sources"], row) for row in db.query("SELECT * FROM sources ORDER BY id")
-            ],
+            sources=[from_row(COLLECTIONS["sources"], row) for row in all_rows(db, COLLECTIONS["sources"])],
             licenses=datapackage()["licenses"],
             exports=export_urls(),
         )

@@ -15,6 +15,7 @@ from api.model import matching
 from api.model.collections import COLLECTIONS
 from api.model.provenance import flatten_errors
 from api.model.rows import from_row
+from api.store.reads import all_rows
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.query_args import parse_query
@@ -195,7 +196,7 @@ def all_entities() -> list[dict]:
     found = []
     for type_id, (name, _) in matching.TYPES.items():
         collection = COLLECTIONS[name]
-        for row in db.query(f"SELECT * FROM [{collection.table}] ORDER BY id"):
+        for row in all_rows(db, collection):
             record = from_row(collection, row)
             found.append({**matching.entity(type_id, record), "record": record})
     return found

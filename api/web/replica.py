@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from flask import current_app, g, request
 
+from api.store.changes import last_change
 from api.store.db import thread_connection
 from api.web.database import CONNECTIONS, get_db
 from api.web.errors import APIProblem
@@ -34,7 +35,7 @@ def is_replica(config) -> bool:
 
 def reached_change(db) -> int:
     """The last change in this database's log (0 when empty)."""
-    return db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+    return last_change(db)[0]
 
 
 def refuse_writes():

@@ -9,6 +9,7 @@ from flask import request
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rows import from_row
+from api.store.reads import rows_by_ids
 from api.web.links import link_name, with_links
 
 CITED_SOURCES = "citations"
@@ -78,9 +79,7 @@ def related_rows(
                 wanted.setdefault(target, set()).add(record_id)
     rows = {}
     for target, ids in wanted.items():
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT * FROM [{COLLECTIONS[target].table}] WHERE id IN ({marks}) ORDER BY id"
-        for row in db.query(sql, sorted(ids)):
+        for row in rows_by_ids(db, COLLECTIONS[target], ids):
             rows[(target, row["id"])] = row
     return rows
 
