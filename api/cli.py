@@ -20,11 +20,11 @@ from api.server.process import run
 from api.spec.openapi import render_spec
 from api.store.check import check_database, coverage_lines, record_count
 from api.store.db import connect
+from api.store.health import DatabaseUnusable, ensure_usable
 from api.store.migrations import migrate, pending
 from api.store.tokens import TokenError, create_token, list_tokens, revoke_token
 from api.web.app import create_app
 from api.web.request_log import JSONLineFormatter
-from api.web.storage_faults import DatabaseUnusable, ensure_usable
 from seed.loader import LOAD_ORDER, SeedError, build_database, count_summary
 from seed.synth import add_synthetic_records
 

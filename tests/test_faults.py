@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from api.store.health import DatabaseUnusable
 from api.web.app import create_app
 from api.web.database import get_db
-from api.web.storage_faults import DatabaseUnusable
 from tests.conftest import ContractClient, assert_problem, make_token
 from tests.curation_data import new_organization
 

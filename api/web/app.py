@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from api import config as settings
+from api.store.health import ensure_usable
 from api.store.migrations import migrate
 from api.web import (
     annotations,
@@ -61,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not read_replica and not Path(app.config["DATABASE"]).exists():
         build_database(app.config["DATABASE"])
 
-    storage_faults.ensure_usable(app.config["DATABASE"])
+    ensure_usable(app.config["DATABASE"])
     database.init_app(app)
     if not read_replica:
         # `serve` migrated before its workers forked, so here this is one SELECT; a database opened

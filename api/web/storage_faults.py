@@ -5,6 +5,7 @@ import weakref
 
 from flask import current_app, request
 
+from api.store.health import hold_wal_open
 from api.web.errors import handle_unexpected_error, problem
 
 # SQLite primary result codes (sqlite3 exposes them on every error since Python 3.11).
@@ -40,38 +41,9 @@ def handle_database_error(error: sqlite3.Error):
     return problem(503, detail, {"Retry-After": str(retry_after)})
 
 
-class DatabaseUnusable(Exception):
-    """The database file exists but cannot serve: not SQLite, corrupt, or unreadable."""
-
-
-def ensure_usable(path: str) -> None:
-    """Open the file read-only and check its structure; DatabaseUnusable with one clear line if not."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            result = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error as error:
-        raise DatabaseUnusable(f"{path} is not a usable SQLite database ({error}).") from None
-    if result != "ok":
-        raise DatabaseUnusable(
-            f"{path} is corrupt (quick_check: {result}); rebuild it with `icc-events seed`."
-        )
-
-
-def hold_wal_open(app) -> None:
-    """Keep one idle read-only connection per process, so SQLite keeps the -wal and -shm files.
-
-    SQLite deletes them when its last connection closes; the next request must then create a new
-    -shm, which fails on a full disk. With this connection open, reads go on when the disk is full.
-    """
-    conn = sqlite3.connect(f"file:{app.config['DATABASE']}?mode=ro", uri=True, check_same_thread=False)
-    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # maps the -shm now, while there is room
-    app.extensions["wal_holder"] = conn
-    weakref.finalize(app, conn.close)
-
-
 def init_app(app) -> None:
     app.register_error_handler(sqlite3.Error, handle_database_error)
-    hold_wal_open(app)
+    # One idle connection per process keeps the -wal and -shm files (api/store/health.py).
+    conn = hold_wal_open(app.config["DATABASE"])
+    app.extensions["wal_holder"] = conn
+    weakref.finalize(app, conn.close)
