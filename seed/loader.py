@@ -3,7 +3,6 @@
 Loading stops at the first file with a problem and names the file, the record and the field.
 """
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,13 @@ from marshmallow import ValidationError
 
 from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
-from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
+from api.model.provenance import (
+    citation_problems,
+    flatten_errors,
+    reference_problems,
+    support_problems,
+    text_sha256,
+)
 from api.store.changes import SEED_ACTOR, full_row, log_change, stored_record
 from api.store.db import connect
 from api.store.migrations import create_tables
@@ -46,10 +51,6 @@ def count_summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def read_yaml_records(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         records = yaml.safe_load(f) or []
@@ -70,8 +71,8 @@ def load_sources(seed_dir: Path) -> list[dict]:
             raise SeedError(path, name, {"file": "Missing the file holding the source text."})
         # Bytes, not read_text: newline translation would change the text its sha256 vouches for.
         text = (seed_dir / "sources" / Path(file).name).read_bytes().decode("utf-8")
-        if sha256_hex(text) != expected:
-            raise SeedError(path, name, {"sha256": f"Does not match {file} ({sha256_hex(text)})."})
+        if text_sha256(text) != expected:
+            raise SeedError(path, name, {"sha256": f"Does not match {file} ({text_sha256(text)})."})
         raw["text"] = text
         loaded.append(validated("sources", raw, path, name))
     return loaded

@@ -1,5 +1,6 @@
 """Checks that tie a record to its evidence: citations match their source, references exist."""
 
+import hashlib
 from collections.abc import Callable, Mapping
 
 from marshmallow import fields
@@ -130,3 +131,8 @@ def field_basis(record: dict) -> dict[str, str]:
 def record_basis(record: dict) -> str | None:
     """The weakest basis of the record's cited values; None when no citation carries one."""
     return weakest_basis(field_basis(record).values())
+
+
+def text_sha256(text: str) -> str:
+    """A source text's digest, as its record states it: SHA-256 of its UTF-8 bytes, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,12 +1,11 @@
 """The change log: every write's audit entry (who, when, before, after), read back as a feed."""
 
-import hashlib
 import json
 
 import sqlite_utils
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.provenance import field_basis, record_basis
+from api.model.provenance import field_basis, record_basis, text_sha256
 from api.model.rows import column_types, from_row, row_etag, to_row
 from api.store.webhooks import enqueue_change
 
@@ -28,7 +27,7 @@ def stored_record(collection: Collection, record: dict, created_at: str, updated
         record["field_basis"] = field_basis(record)
         record["basis"] = record_basis(record)
     if collection.name == "sources":
-        record["sha256"] = hashlib.sha256(record["text"].encode("utf-8")).hexdigest()
+        record["sha256"] = text_sha256(record["text"])
         record["length"] = len(record["text"])
     return record
 

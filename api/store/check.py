@@ -1,7 +1,6 @@
 """Verify a database: SQLite's own integrity check, every citation against its source, every reference,
 every row's etag, and full-text indexes in step with their tables."""
 
-import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,6 +14,7 @@ from api.model.provenance import (
     has_value,
     reference_problems,
     support_problems,
+    text_sha256,
 )
 from api.model.rows import column_types, from_row, row_etag
 
@@ -115,7 +115,7 @@ def check_row(name: str, row: dict, texts: dict, ids: dict, report: Report) -> N
     if row["etag"] != row_etag(row):
         report.add("etag", where, "The stored etag is not the digest of the row.")
     if name == "sources":
-        if row["sha256"] != hashlib.sha256(row["text"].encode("utf-8")).hexdigest():
+        if row["sha256"] != text_sha256(row["text"]):
             report.add("source", where, "sha256 does not match the text.")
         if row["length"] != len(row["text"]):
             report.add("source", where, f"length is {row['length']}, the text has {len(row['text'])}.")
