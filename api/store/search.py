@@ -7,7 +7,7 @@ from marshmallow import fields
 from marshmallow.validate import OneOf
 
 from api.model.collections import COLLECTIONS, Collection
-from api.store.paging import keyset_sql
+from api.store.paging import decode_cursor, encode_cursor, keyset_sql
 
 # A token ending in * (after at least one other character) is a prefix query; everything else is literal.
 PREFIX_TOKEN = re.compile(r"^(.*[^*])\*+$", re.DOTALL)
@@ -113,3 +113,20 @@ def search_all(
         params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression])
     sql, params = keyset_sql(f"({' UNION ALL '.join(selects)})", [], params, SEARCH_ORDER, after)
     return list(db.query(sql, [*params, limit]))
+
+
+SEARCH_CURSOR = "search"
+
+
+def read_page(db: sqlite_utils.Database, args: dict) -> tuple[list[dict], str | None]:
+    """One page of hits for validated search arguments (q, collections, cursor, limit), and the
+    cursor of the next page, None on the last."""
+    names = args.get("collections") or list(COLLECTIONS)
+    after = None
+    if "cursor" in args:
+        after = decode_cursor(args["cursor"], SEARCH_CURSOR, len(SEARCH_ORDER), numbers=True)
+    hits = search_all(db, args["q"], names, args["limit"] + 1, after)
+    if len(hits) <= args["limit"]:
+        return hits, None
+    hits = hits[: args["limit"]]
+    return hits, encode_cursor(SEARCH_CURSOR, [hits[-1][column] for column, _ in SEARCH_ORDER])

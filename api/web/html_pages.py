@@ -18,10 +18,11 @@ from api.model.collections import COLLECTIONS, Collection
 from api.store.changes import list_changes
 from api.store.facets import facet_counts, facet_fields
 from api.store.filters import conditions, date_range_filters, membership_filters, text_filters
-from api.store.paging import decode_cursor, encode_cursor
+from api.store.paging import encode_cursor
 from api.store.reads import get_row, list_rows
 from api.store.reads import labels_of as store_labels_of
-from api.store.search import MARK_CLOSE, MARK_OPEN, SEARCH_ORDER, search_all
+from api.store.search import MARK_CLOSE, MARK_OPEN
+from api.store.search import read_page as read_search_page
 from api.store.timeline import DATED, read_page
 from api.web.database import get_db
 from api.web.errors import APIProblem
@@ -413,15 +414,9 @@ def search_page():
     if "q" not in args:
         form = render_template("search.html", args=request.args, hits=None, collections=COLLECTIONS)
         return html_page(form)
-    names = args.get("collections") or list(COLLECTIONS)
-    after = None
-    if "cursor" in args:
-        after = decode_cursor(args["cursor"], "search", len(SEARCH_ORDER), numbers=True)
-    hits = search_all(get_db(), args["q"], names, args["limit"] + 1, after)
+    hits, cursor = read_search_page(get_db(), args)
     next_url = None
-    if len(hits) > args["limit"]:
-        hits = hits[: args["limit"]]
-        cursor = encode_cursor("search", [hits[-1][column] for column, _ in SEARCH_ORDER])
+    if cursor is not None:
         next_url = with_query(request.path, {**request.args.to_dict(), "cursor": cursor})
     query = {k: v for k, v in request.args.items() if k not in ("cursor", "collections")}
     return html_page(
