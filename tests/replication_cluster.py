@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tests.server_process import STOP_TIMEOUT, free_port, running_server
-from tests.test_nginx import nginx_binary
+from tests.test_nginx import nginx_binary, write_configuration
 
 ROOT = Path(__file__).parent.parent
 LITESTREAM_CONFIG = ROOT / "deploy" / "replicas" / "litestream.yml"
@@ -164,26 +164,7 @@ def render_nginx(directory: Path, listen_port: int, primary_port: int, replica_p
     site = site.replace(REPLICA_SERVERS, servers).replace("listen 80;", f"listen 127.0.0.1:{listen_port};")
     site = site.replace(PRIMARY_SERVER, f"server 127.0.0.1:{primary_port};")
     site = site.replace(PRIMARY_BACKUP, f"server 127.0.0.1:{primary_port} backup;")
-    (directory / "icc-events.conf").write_text(site)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main = f"""{user}worker_processes 2;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {directory}/access.log;
-    client_body_temp_path {directory}/client_body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
-    include {directory}/icc-events.conf;
-}}
-"""
-    (directory / "nginx.conf").write_text(main)
-    return directory / "nginx.conf"
+    return write_configuration(directory, site)
 
 
 @contextlib.contextmanager

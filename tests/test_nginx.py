@@ -41,14 +41,9 @@ def nginx_binary() -> str:
     return found
 
 
-def render(directory: Path, listen_port: int, app_port: int) -> Path:
-    """deploy/nginx.conf for these ports, inside a main configuration that keeps every file here."""
-    site = SITE_CONFIG.read_text()
-    assert site.count(UPSTREAM) == 1 and site.count(LISTEN) == 1
-    site = site.replace(UPSTREAM, f"server 127.0.0.1:{app_port};")
-    # A small send buffer, as a distant client's window would be: on loopback the kernel would
-    # otherwise hold megabytes of a response for a reader that is not reading.
-    site = site.replace(LISTEN, f"listen 127.0.0.1:{listen_port} sndbuf=16k;")
+def write_configuration(directory: Path, site: str) -> Path:
+    """The site (a deploy/ configuration, rendered) inside a main configuration that keeps every
+    file nginx writes in directory; returns the main configuration's path."""
     (directory / "icc-events.conf").write_text(site)
     # As root (CI), workers would run as nobody, who cannot enter pytest's private temp directory.
     user = "user root;\n" if os.geteuid() == 0 else ""
@@ -70,6 +65,17 @@ http {{
 """
     (directory / "nginx.conf").write_text(main)
     return directory / "nginx.conf"
+
+
+def render(directory: Path, listen_port: int, app_port: int) -> Path:
+    """deploy/nginx.conf for these ports, inside a main configuration that keeps every file here."""
+    site = SITE_CONFIG.read_text()
+    assert site.count(UPSTREAM) == 1 and site.count(LISTEN) == 1
+    site = site.replace(UPSTREAM, f"server 127.0.0.1:{app_port};")
+    # A small send buffer, as a distant client's window would be: on loopback the kernel would
+    # otherwise hold megabytes of a response for a reader that is not reading.
+    site = site.replace(LISTEN, f"listen 127.0.0.1:{listen_port} sndbuf=16k;")
+    return write_configuration(directory, site)
 
 
 @contextlib.contextmanager
