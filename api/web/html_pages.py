@@ -24,6 +24,7 @@ from api.store.reads import labels_of as store_labels_of
 from api.store.search import MARK_CLOSE, MARK_OPEN
 from api.store.search import read_page as read_search_page
 from api.store.timeline import DATED, read_page
+from api.web import links
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.pages import html_page
@@ -77,10 +78,8 @@ def without_empty_fields(schema):
 
 
 def page_url(collection_name: str, record_id: str) -> str:
-    """The path of a record's page (a source's is its viewer)."""
-    if collection_name == "sources":
-        return url_for("pages.source_page", source_id=record_id)
-    return url_for(f"html_pages.record_{collection_name}", record_id=record_id)
+    """The path of a record's page (a source's is its viewer): links.html, without scheme and host."""
+    return links.page_url(collection_name, record_id, f"{request.script_root}/")
 
 
 def with_query(path: str, params: dict) -> str:
