@@ -23,7 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_workers_started(log_path: Path, workers: int, process, timeout: float = 20.0) -> None:
+def wait_until_workers_started(log_path: Path, workers: int, process, timeout: float = 60.0) -> None:
     """Until Granian has logged "Started worker-N" for every worker: /healthz answers as soon as one
     worker is up, and a SIGTERM that reaches a worker still loading the app is ignored until the
     grace period ends (the stop then takes 30 s and may exit 1)."""
@@ -35,7 +35,7 @@ def wait_until_workers_started(log_path: Path, workers: int, process, timeout: f
         if all(line in log for line in wanted):
             return
         time.sleep(0.05)
-    raise AssertionError(f"not every worker of {workers} started")
+    raise AssertionError(f"not every worker of {workers} started; the log ends:\n{log[-3000:]}")
 
 
 def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
