@@ -1,5 +1,7 @@
 """Citations as W3C Web Annotations: the Web Annotation vocabulary's required terms, and true spans."""
 
+from urllib.parse import urljoin
+
 import pytest
 
 from api.model.collections import COLLECTIONS
@@ -31,7 +33,8 @@ def assert_required_terms(obj: dict, kind: str) -> None:
 @pytest.mark.parametrize("name", CITING)
 def test_every_citation_is_a_web_annotation_with_the_required_terms(client, name):
     record_id = first_record_id(client, name)
-    record = client.get(f"/v1/{name}/{record_id}").get_json()
+    record_url = f"http://localhost/v1/{name}/{record_id}"
+    record = client.get(record_url).get_json()
     response = client.get(f"/v1/{name}/{record_id}/annotations")
     assert response.status_code == 200
     assert response.mimetype == "application/ld+json"
@@ -44,7 +47,8 @@ def test_every_citation_is_a_web_annotation_with_the_required_terms(client, name
     for item, citation in zip(items, record["citations"], strict=True):
         assert_required_terms(item, "Annotation")
         assert_required_terms(item["body"], "SpecificResource")
-        assert item["body"]["source"] == record["links"]["self"]
+        # JSON-LD needs absolute IRIs: the record's relative self link, resolved against where it was read.
+        assert item["body"]["source"] == urljoin(record_url, record["links"]["self"])
         assert item["body"]["supports"] == citation["supports"]
         assert item["body"]["basis"] == citation["basis"]
         quote, position = item["target"]["selector"]

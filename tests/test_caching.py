@@ -7,7 +7,8 @@ import pytest
 import sqlite_utils
 from flask.testing import FlaskClient
 
-from api.model.rows import row_etag
+from api.model.collections import COLLECTIONS
+from api.model.rendering import stamped
 from api.web.app import create_app
 
 GETS = [
@@ -40,7 +41,7 @@ def test_etag_changes_when_a_record_in_it_changes(client, db_path, url):
     before = client.get(url).get_etag()[0]
     db = sqlite_utils.Database(db_path)
     row = dict(db["warrants"].get("warrant-yoav-gallant"), title="Changed title")
-    row["etag"] = row_etag(row)
+    row = stamped(COLLECTIONS["warrants"], row)
     db["warrants"].update("warrant-yoav-gallant", row)
     db["officials"].update("yoav-gallant", {"etag": "changed"})
     db.conn.close()

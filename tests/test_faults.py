@@ -139,11 +139,12 @@ def test_a_bug_in_sql_stays_a_500_not_a_503(app):
 
 @pytest.fixture
 def small_mount(tmp_path):
-    """A 1 MiB tmpfs, when this machine lets us mount one (root with CAP_SYS_ADMIN)."""
+    """A 4 MiB tmpfs (the seed database is about 1 MiB), when this machine lets us mount one (root
+    with CAP_SYS_ADMIN)."""
     mount_point = tmp_path / "small"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")

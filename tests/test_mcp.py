@@ -1,6 +1,5 @@
 """`icc-events mcp`, driven by the official SDK's own client over stdio: read-only tools that quote."""
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -93,8 +92,14 @@ def test_search_hits_link_to_records_on_the_base_url(results):
 
 
 def test_get_record_is_the_record_the_http_api_serves(results, client):
-    served = client.get("/v1/warrants/warrant-yoav-gallant").get_data(as_text=True)
-    expected = json.loads(served.replace("http://localhost", BASE_URL))
+    expected = client.get("/v1/warrants/warrant-yoav-gallant").get_json()
+    # The API's links are relative references; MCP answers with them resolved on the base URL.
+    expected["links"] = {
+        name: [BASE_URL + v for v in link] if isinstance(link, list) else BASE_URL + link
+        for name, link in expected["links"].items()
+    }
+    for citation in expected["citations"]:
+        citation["url"] = BASE_URL + citation["url"]
     assert results["get_record"].structured_content["record"] == expected
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.model.collections import COLLECTIONS
-from api.model.rows import row_etag
+from api.model.rendering import stamped
 from api.web.app import create_app
 from tests.conftest import ContractClient
 
@@ -54,12 +54,10 @@ def test_paging_neither_skips_nor_repeats_with_writes_between_pages(seed_db_path
             row = dict(table.get(original[pick % len(original)]))
             if kind == "insert":  # same sort values as an existing row: only the id breaks the tie
                 row["id"] = f"{prefix}-new-{uuid.uuid4().hex[:8]}"
-                row["etag"] = row_etag(row)
-                table.insert(row)
+                table.insert(stamped(COLLECTIONS[name], row))
             else:  # a change that leaves every sort value as it was
                 row["notes"] = f"touched {uuid.uuid4().hex}"
-                row["etag"] = row_etag(row)
-                table.update(row["id"], row)
+                table.update(row["id"], stamped(COLLECTIONS[name], row))
         page += 1
     db.conn.close()
 

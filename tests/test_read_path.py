@@ -11,7 +11,6 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from api.model.collections import COLLECTIONS
 from api.web.database import get_db
 from api.web.links import add_citation_urls, list_url, record_url
-from api.web.shape import RenderedRecords, render_row
 from tests.curation_data import PATCH_HEADERS
 
 ICC = "/v1/organizations/icc"
@@ -54,26 +53,6 @@ def test_edited_record_is_served_as_edited_not_as_first_rendered(client, writer)
     assert again.status_code == 200
     assert again.get_json()["description"] == "Edited for the render cache."
     assert again.headers["ETag"] != first.headers["ETag"]
-
-
-def test_rendered_records_are_what_the_schema_dumps_and_stay_bounded(app):
-    cache = RenderedRecords(size=2)
-    statements = COLLECTIONS["statements"]
-    with app.test_request_context("/"):
-        rows = list(get_db().query("SELECT * FROM statements ORDER BY id LIMIT 3"))
-        for row in rows:
-            assert cache.get(statements, row) == render_row(statements, row)
-        assert cache.get(statements, rows[-1]) is cache.get(statements, rows[-1])
-    assert len(cache.records) == 2
-
-
-def test_row_without_etag_is_rendered_not_cached(app):
-    cache = RenderedRecords(size=4)
-    statements = COLLECTIONS["statements"]
-    with app.test_request_context("/"):
-        row = {**next(iter(get_db().query("SELECT * FROM statements LIMIT 1"))), "etag": None}
-        assert cache.get(statements, row) == render_row(statements, row)
-    assert not cache.records
 
 
 def test_requests_on_one_thread_share_one_connection(app):

@@ -107,7 +107,7 @@ def test_citation_urls_point_at_the_cited_characters_in_the_source_viewer(client
     warrant = client.get("/v1/warrants/warrant-benjamin-netanyahu").get_json()
     citation = warrant["citations"][0]
     assert citation["url"] == (
-        f"http://localhost/sources/{citation['source_id']}#char={citation['start']},{citation['end']}"
+        f"/sources/{citation['source_id']}#char={citation['start']},{citation['end']}"
     )
 
 

@@ -4,6 +4,7 @@ computes, and a 422 names each one that is not."""
 import json
 import urllib.error
 import urllib.request
+from urllib.parse import urljoin
 
 import pytest
 
@@ -161,8 +162,9 @@ def test_a_round_trip_through_the_real_server(seed_db_path, tmp_path):
     token = {"Authorization": f"Bearer {make_token(db_path, 'editor', 'admin')}"}
     with running_server(db_path, tmp_path / "server.log") as (base_url, _):
         for name in COLLECTIONS:
-            status, _, page = exchange("GET", f"{base_url}/v1/{name}?limit=1", {})
-            url = page["data"][0]["links"]["self"]
+            list_url = f"{base_url}/v1/{name}?limit=1"
+            status, _, page = exchange("GET", list_url, {})
+            url = urljoin(list_url, page["data"][0]["links"]["self"])  # a relative reference
             status, headers, record = exchange("GET", url, {})
             assert status == 200
             write = {**token, **JSON_HEADERS, "If-Match": headers["ETag"]}

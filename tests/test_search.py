@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.model.collections import COLLECTIONS
-from api.model.rows import row_etag
+from api.model.rendering import stamped
 from api.store.paging import encode_cursor
 from tests.conftest import assert_problem
 from tests.test_records import fetch_all
@@ -106,7 +106,7 @@ def test_any_string_is_answered_200_or_400_never_500(client, q):
 def test_records_written_after_the_build_are_searchable(client, db_path):
     db = sqlite_utils.Database(db_path)
     row = dict(db["officials"].get("tomoko-akane"), id="zelda-quux", name="Zelda Quux")
-    row["etag"] = row_etag(row)
+    row = stamped(COLLECTIONS["officials"], row)
     db["officials"].insert(row)
     db["officials"].update("zelda-quux", {"description": "Spokesperson on xylophonic matters."})
     db.conn.close()

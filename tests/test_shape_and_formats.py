@@ -139,14 +139,15 @@ def test_unsupported_accept_is_problem_406(client, path):
 def test_ndjson_streams_every_record_one_per_line(client, db_path):
     import sqlite_utils
 
-    from api.model.rows import row_etag
+    from api.model.collections import COLLECTIONS
+    from api.model.rendering import stamped
 
     db = sqlite_utils.Database(db_path)
     template = db["events"].get("event-duterte-arrest")
     rows = []
     for i in range(1234):  # more than one export batch
         row = dict(template, id=f"event-bulk-{i:04d}")
-        row["etag"] = row_etag(row)
+        row = stamped(COLLECTIONS["events"], row)
         rows.append(row)
     db["events"].insert_all(rows)
     db.conn.close()

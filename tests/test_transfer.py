@@ -9,7 +9,6 @@ from api.store.changes import snapshot
 from api.store.db import connect
 from api.store.editing import create_record
 from api.store.webhooks import create_subscription
-from api.web.shape import render_row
 from tests.curation_data import new_organization
 
 
@@ -38,7 +37,7 @@ def test_export_then_import_round_trips_a_curated_database(db_path, tmp_path):
         "text": text,
         "published": {"date": "2025", "precision": "year"},
     }
-    create_record(db, COLLECTIONS["sources"], source, "alice", render_row)
+    create_record(db, COLLECTIONS["sources"], source, "alice")
     citation = {
         "source_id": "second",
         "start": 0,
@@ -48,7 +47,7 @@ def test_export_then_import_round_trips_a_curated_database(db_path, tmp_path):
         "basis": "stated",
     }
     create_record(
-        db, COLLECTIONS["organizations"], new_organization(citations=[citation]), "alice", render_row
+        db, COLLECTIONS["organizations"], new_organization(citations=[citation]), "alice"
     )
     db.conn.close()
 
@@ -87,7 +86,7 @@ def test_import_keeps_webhook_subscriptions_and_drops_their_old_outbox(db_path, 
     assert invoke("export", "--db", db_path, out).exit_code == 0
     db = connect(str(db_path))
     subscription = create_subscription(db, "https://example.org/hook", [], [])
-    create_record(db, COLLECTIONS["organizations"], new_organization("queued"), "alice", render_row)
+    create_record(db, COLLECTIONS["organizations"], new_organization("queued"), "alice")
     assert db["webhook_outbox"].count == 1
     db.conn.close()
     assert invoke("import", "--db", db_path, "--replace", out).exit_code == 0

@@ -16,6 +16,8 @@ DUMPED_DATE_PARTS = tuple(PartialDateSchema().fields)
 PARTIAL_DATE_PARTS = tuple(name for name, f in PartialDateSchema().fields.items() if not f.dump_only)
 # Sorts after every ISO date, so records with no known date come last in ascending order.
 UNKNOWN_DATE_SORT = "~"
+# A row's served representations, rendered from its data columns at write time (api/model/rendering.py).
+SERVED_COLUMNS = ("served_json", "served_csv")
 
 
 def _is_json(f: fields.Field) -> bool:
@@ -102,6 +104,7 @@ def column_types(collection: Collection) -> dict:
             columns[name] = int
         else:
             columns[name] = str
+    columns.update(dict.fromkeys(SERVED_COLUMNS, str))
     columns["etag"] = str
     return columns
 

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields
 from api import __version__
 from api.config import DEFAULTS
 from api.model.collections import COLLECTIONS, Collection
+from api.model.links import STORED_ROOT, links_schema, with_links
 from api.model.rows import from_row, to_row
 from api.spec.annotations import add_annotations
 from api.spec.components import (
@@ -35,7 +36,6 @@ from api.spec.pages import add_pages, add_request_id_header
 from api.spec.reconcile import add_reconciliation
 from api.spec.verify import add_verify
 from api.spec.webhooks import add_webhooks
-from api.web.links import links_schema, with_links
 from api.web.ratelimit import budget_of
 from api.web.shape import includes
 from schemas.problem import ProblemSchema
@@ -60,7 +60,7 @@ def example_records(app: Flask) -> dict[str, dict]:
             record = from_row(collection, to_row(collection, first))
             if name == "sources":
                 record["length"] = len(record["text"])
-            examples[name] = with_links(collection, collection.schema.dump(record))
+            examples[name] = with_links(collection, collection.schema.dump(record), STORED_ROOT)
     return examples
 
 

@@ -6,7 +6,8 @@ import sqlite_utils
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.provenance import field_basis, record_basis, text_sha256
-from api.model.rows import column_types, from_row, row_etag, to_row
+from api.model.rendering import stamped
+from api.model.rows import column_types, from_row, to_row
 from api.store.webhooks import enqueue_change
 
 ACTIONS = ("created", "updated", "deleted")
@@ -33,11 +34,11 @@ def stored_record(collection: Collection, record: dict, created_at: str, updated
 
 
 def full_row(collection: Collection, record: dict) -> dict:
-    """Every column of the record's row, NULL where the record has no value, etag computed."""
+    """Every column of the record's row, NULL where the record has no value, with the record rendered
+    as served and the etag over it all (api/model/rendering.stamped)."""
     row = dict.fromkeys(column_types(collection))
     row.update(to_row(collection, record))
-    row["etag"] = row_etag(row)
-    return row
+    return stamped(collection, row)
 
 
 def log_change(

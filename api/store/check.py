@@ -16,7 +16,8 @@ from api.model.provenance import (
     support_problems,
     text_sha256,
 )
-from api.model.rows import column_types, from_row, row_etag
+from api.model.rendering import stamped
+from api.model.rows import SERVED_COLUMNS, column_types, from_row, row_etag
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,12 @@ def check_row(name: str, row: dict, texts: dict, ids: dict, report: Report) -> N
     report.records += 1
     if row["etag"] != row_etag(row):
         report.add("etag", where, "The stored etag is not the digest of the row.")
+    try:
+        rendered = stamped(collection, row)
+    except ValueError:  # a JSON column that does not parse: reported as unreadable below
+        rendered = row
+    if any(row[column] != rendered[column] for column in SERVED_COLUMNS):
+        report.add("served", where, "The stored JSON or CSV is not the record its columns render to.")
     if name == "sources":
         if row["sha256"] != text_sha256(row["text"]):
             report.add("source", where, "sha256 does not match the text.")

@@ -11,6 +11,8 @@ from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
 from api.model.errors import Busy, Conflict, InvalidRecord, NotFound, StaleVersion
 from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
+from api.model.rendering import served
+from api.model.rows import SERVED_COLUMNS
 from api.store.changes import full_row, log_change, snapshot, stored_record
 from api.store.reads import get_row
 
@@ -38,13 +40,8 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
-# How the API serves a stored row (api/web/shape.render_row): the web layer hands it to writes, so
-# that read-only fields a client sends back can be compared with what it was served.
-Render = Callable[[Collection, dict], dict]
-
-
 def load_record(
-    collection: Collection, body, render: Render, created_at: str | None = None, updated_at: str | None = None
+    collection: Collection, body, created_at: str | None = None, updated_at: str | None = None
 ) -> dict:
     """The body loaded by the collection's schema: types, enums, formats, unknown fields; else a 422.
 
@@ -52,21 +49,18 @@ def load_record(
     bounds): they must equal what the server serves for this record with these timestamps.
     """
     try:
-        served = served_as(collection, render, created_at, updated_at)
-        return collection.schema.load_echoing_read_only(body, served)
+        return collection.schema.load_echoing_read_only(body, served_as(collection, created_at, updated_at))
     except ValidationError as error:
         raise InvalidRecord(flatten_errors(error.messages)) from None
 
 
-def served_as(collection: Collection, render: Render, created_at: str | None, updated_at: str | None):
+def served_as(collection: Collection, created_at: str | None, updated_at: str | None):
     """A loaded record as a GET would serve it once stored with these timestamps."""
 
-    def served(record: dict) -> dict:
-        return render(
-            collection, full_row(collection, stored_record(collection, record, created_at, updated_at))
-        )
+    def served_record(record: dict) -> dict:
+        return served(full_row(collection, stored_record(collection, record, created_at, updated_at)))
 
-    return served
+    return served_record
 
 
 def evidence_problems(db: sqlite_utils.Database, collection: Collection, record: dict) -> dict[str, str]:
@@ -90,11 +84,9 @@ def exists(db: sqlite_utils.Database, collection_name: str, record_id: str) -> b
     return bool(list(db.query(f"SELECT 1 FROM [{table}] WHERE id = ?", [record_id])))
 
 
-def create_record(
-    db: sqlite_utils.Database, collection: Collection, body, actor: str, render: Render
-) -> dict:
+def create_record(db: sqlite_utils.Database, collection: Collection, body, actor: str) -> dict:
     """Insert a new record and its audit entry; Conflict when the id is taken."""
-    record = load_record(collection, body, render)
+    record = load_record(collection, body)
     with write_transaction(db):
         if get_row(db, collection, record["id"]) is not None:
             raise Conflict(
@@ -116,14 +108,13 @@ def replace_record(
     new_body: Callable[[dict], object],
     matches: Callable[[str], bool],
     actor: str,
-    render: Render,
 ) -> dict:
     """Replace a record with new_body(its current writable fields), if its ETag still matches."""
     with write_transaction(db):
         row = current_row(db, collection, record_id, matches)
         before = snapshot(collection, row)
         body = new_body(writable(collection.schema, before))
-        record = load_record(collection, body, render, before["created_at"], before["updated_at"])
+        record = load_record(collection, body, before["created_at"], before["updated_at"])
         if record["id"] != record_id:
             raise InvalidRecord({"id": f"An id cannot change; this record's is {record_id!r}."})
         if collection.name == "sources" and record["text"] != before["text"]:
@@ -141,8 +132,9 @@ def replace_record(
 
 
 def same_content(row: dict, new_row: dict) -> bool:
-    """Whether two versions of a row hold the same record: all but their etag and updated_at agree."""
-    ignored = ("etag", "updated_at")
+    """Whether two versions of a row hold the same record: all but their etag, updated_at and what is
+    rendered from them (which holds updated_at) agree."""
+    ignored = ("etag", "updated_at", *SERVED_COLUMNS)
     return {k: v for k, v in row.items() if k not in ignored} == {
         k: v for k, v in new_row.items() if k not in ignored
     }

@@ -14,13 +14,15 @@ Add a step at the end for each schema change; never rename or reorder one that h
 """
 
 import datetime
+import json
 
 import sqlite_utils
 from marshmallow.utils import missing as no_default
 from sqlite_utils import Migrations
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.rows import column_types, from_row, row_etag, sort_column, to_row
+from api.model.rendering import stamped
+from api.model.rows import SERVED_COLUMNS, column_types, from_row, row_etag, sort_column, to_row
 from api.store.changes import full_row, stored_record
 from api.store.db import connect, create_curation_tables, create_table
 from api.store.indexes import create_read_indexes, create_timeline_indexes
@@ -129,6 +131,38 @@ def search_columns(db: sqlite_utils.Database) -> None:
         if list(fts.columns_dict) != searchable_columns(collection):
             db[collection.table].disable_fts()
             enable_search(db, collection)
+
+
+@MIGRATIONS(name="served_representations")
+def served_representations(db: sqlite_utils.Database) -> None:
+    """Store every record as it is served (api/model/rendering.py), with relative links, and its etag
+    over that; each change log entry's etag is recomputed the same way from the record it logged, so
+    replaying the feed still reproduces every row's etag.
+    """
+    for collection in COLLECTIONS.values():
+        table = db[collection.table]
+        if not table.exists():
+            continue
+        for column in SERVED_COLUMNS:
+            if column not in table.columns_dict:
+                table.add_column(column, str)
+        updates = (
+            [row["served_json"], row["served_csv"], row["etag"], row["id"]]
+            for row in (stamped(collection, row) for row in table.rows)
+        )
+        db.conn.executemany(
+            f"UPDATE [{collection.table}] SET served_json = ?, served_csv = ?, etag = ? WHERE id = ?",
+            list(updates),
+        )
+    if not db["changes"].exists():
+        return
+    logged = db.execute("SELECT seq, collection, after FROM changes WHERE after IS NOT NULL").fetchall()
+    etags = (
+        [full_row(COLLECTIONS[name], json.loads(after))["etag"], seq]
+        for seq, name, after in logged
+        if name in COLLECTIONS
+    )
+    db.conn.executemany("UPDATE changes SET etag = ? WHERE seq = ?", list(etags))
 
 
 def pending(db: sqlite_utils.Database) -> list[str]:

@@ -3,12 +3,13 @@
 from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.links import segment
 from api.model.rows import from_row
 from api.store.reads import get_row
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.errors import APIProblem
-from api.web.links import record_url, segment
+from api.web.links import record_url
 
 bp = Blueprint("annotations", __name__, url_prefix="/v1")
 

@@ -109,12 +109,15 @@ def changes_feed():
 
 
 def record_entry(collection: Collection, record: dict) -> Entry:
+    """An entry for a record; Atom ids and links are absolute IRIs, made from the request's root URL."""
+    add_citation_urls(record)
+    url = record_url(collection.name, record["id"])
     return Entry(
-        id=record["links"]["self"],
+        id=url,
         title=str(record.get(collection.label_field) or record["id"]),
         updated=record["updated_at"],
         category=collection.singular,
-        links=[Link(record["links"]["self"], "alternate", "application/json"), *span_links(record)],
+        links=[Link(url, "alternate", "application/json"), *span_links(record)],
         summary=quoted_citations(record) or None,
     )
 

@@ -1,10 +1,6 @@
 """Representations: JSON, CSV (RFC 4180) and NDJSON, chosen by format= or the Accept header."""
 
-import csv
 import functools
-import io
-import itertools
-import json
 from collections.abc import Iterable, Iterator
 
 from flask import request
@@ -12,6 +8,7 @@ from werkzeug.http import parse_accept_header
 
 from api.model.collections import Collection
 from api.model.columns import csv_row, field_of, public_columns
+from api.model.rendering import csv_line, encode_json
 from api.web.errors import APIProblem
 
 MEDIA_TYPES = {
@@ -110,23 +107,36 @@ def csv_columns(collection: Collection, wanted: list[str] | None) -> list[str]:
 
 def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
     """The header, then one CRLF-terminated RFC 4180 line per record."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in itertools.chain([columns], (csv_row(columns, r) for r in records)):
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    yield csv_line(columns)
+    for record in records:
+        yield csv_line(csv_row(columns, record))
 
 
 def ndjson_lines(records: Iterable[dict]) -> Iterator[str]:
     for record in records:
-        yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        yield encode_json(record) + "\n"
 
 
 def text_lines(fmt: str, collection: Collection, records: Iterable[dict], wanted: list[str] | None):
-    """The CSV or NDJSON lines of these records."""
+    """The CSV or NDJSON lines of these records (shaped records: fields= or a changed record)."""
     return csv_lines(csv_columns(collection, wanted), records) if fmt == "csv" else ndjson_lines(records)
+
+
+def text_rows(fmt: str, collection: Collection, rows: Iterable[dict]) -> Iterator[str]:
+    """The CSV or NDJSON lines of stored rows, every column: their stored representations as they are."""
+    if fmt == "csv":
+        yield csv_line(public_columns(collection))
+        for row in rows:
+            yield row["served_csv"]
+    else:
+        for row in rows:
+            yield row["served_json"] + "\n"
+
+
+def json_object_text(data: list[str], **rest) -> str:
+    """The JSON text of {"data": [...], **rest} and a newline, from records already encoded as JSON."""
+    tail = encode_json(rest)[1:] if rest else "}"
+    return '{"data":[' + ",".join(data) + "]" + ("," if rest else "") + tail + "\n"
 
 
 def content_type(fmt: str) -> str:

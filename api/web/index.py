@@ -8,8 +8,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from api.model.collections import COLLECTIONS
+from api.model.links import segment
 from api.web.errors import handle_http_exception
-from api.web.links import list_url, segment
+from api.web.links import list_url
 from schemas.index import ApiIndexSchema
 
 bp = Blueprint("index", __name__)

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.rendering import encode_json
 from api.store.facets import facet_counts
 from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
@@ -11,7 +12,7 @@ from api.store.search import has_many_matches
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.errors import APIProblem
-from api.web.formats import content_type, negotiate, text_lines
+from api.web.formats import content_type, json_object_text, negotiate, text_lines, text_rows
 from api.web.links import link_next, self_url
 from api.web.query_args import parse_query
 from api.web.shape import dump_row, embed, related_rows, sparse
@@ -41,6 +42,25 @@ def shaped(collection: Collection, rows: list[dict], args: dict, related: dict) 
             record = embed(collection, record, args["include"], related)
         records.append(sparse(record, args.get("fields") and [*args["fields"], "included"]))
     return records
+
+
+def is_plain(args: dict) -> bool:
+    """No include= or fields=: each record is sent as it is stored."""
+    return not args.get("include") and not args.get("fields")
+
+
+def records_json(collection: Collection, rows: list[dict], args: dict, related: dict) -> list[str]:
+    """Each row's record as JSON text: its stored bytes, or shaped anew when include= or fields= ask."""
+    if is_plain(args):
+        return [row["served_json"] for row in rows]
+    return [encode_json(record) for record in shaped(collection, rows, args, related)]
+
+
+def records_text(fmt: str, collection: Collection, rows: list[dict], args: dict, related: dict) -> str:
+    """A page of records as CSV or NDJSON: stored lines when no fields= asks for fewer columns."""
+    if is_plain(args):
+        return "".join(text_rows(fmt, collection, rows))
+    return "".join(text_lines(fmt, collection, shaped(collection, rows, args, related), args.get("fields")))
 
 
 def list_query(db, collection: Collection, args: dict) -> tuple[str, list | None, list, list]:
@@ -79,14 +99,14 @@ def list_view(collection: Collection):
         modified = last_modified([*rows, *related.values()])
 
         def build():
-            records = shaped(collection, rows, args, related)
             if fmt != "json":
-                text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+                text = records_text(fmt, collection, rows, args, related)
                 return current_app.response_class(text, content_type=content_type(fmt))
-            body = {"data": records, "links": {"self": self_url(), "next": next_url}}
+            rest = {"links": {"self": self_url(), "next": next_url}}
             if "facet" in args:
-                body["facets"] = facets
-            return current_app.json.response(body)
+                rest["facets"] = facets
+            body = json_object_text(data=records_json(collection, rows, args, related), **rest)
+            return current_app.response_class(body, mimetype="application/json")
 
         return link_next(read_response(etag, modified, build), next_url)
 
@@ -114,10 +134,10 @@ def item_view(collection: Collection):
         modified = last_modified([row, *related.values()])
 
         def build():
-            records = shaped(collection, [row], args, related)
             if fmt == "json":
-                return current_app.json.response(records[0])
-            text = "".join(text_lines(fmt, collection, records, args.get("fields")))
+                body = records_json(collection, [row], args, related)[0] + "\n"
+                return current_app.response_class(body, mimetype="application/json")
+            text = records_text(fmt, collection, [row], args, related)
             return current_app.response_class(text, content_type=content_type(fmt))
 
         return read_response(etag, modified, build)

@@ -1,16 +1,14 @@
 """Shaping records: sparse fieldsets (fields=) and embedded related records (include=)."""
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlite_utils
-from flask import request
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.links import link_name
+from api.model.rendering import served
 from api.model.rows import from_row
 from api.store.reads import rows_by_ids
-from api.web.links import link_name, with_links
 
 CITED_SOURCES = "citations"
 ROLE_SUFFIXES = ("_official", "_organization")
@@ -95,42 +93,6 @@ def embed(collection: Collection, record: dict, names: list[str], rows: dict) ->
     return {**record, "included": included}
 
 
-def render_row(collection: Collection, row: dict) -> dict:
-    """A stored row as the API serves it, links included: from_row, the schema's dump, links."""
-    return with_links(collection, collection.schema.dump(from_row(collection, row)))
-
-
-class RenderedRecords:
-    """The last few thousand records rendered by this worker, keyed by their row's content digest.
-
-    A row's etag is a digest of everything stored in it, so one etag always renders to the same
-    record (for one root URL): a hit is exactly what marshmallow would dump again. Bounded (LRU),
-    and shared by a worker's threads under a lock. Callers must not change what they get.
-    """
-
-    def __init__(self, size: int):
-        self.size, self.lock, self.records = size, threading.Lock(), OrderedDict()
-
-    def get(self, collection: Collection, row: dict) -> dict:
-        if not row.get("etag"):  # a row written without its digest has nothing to key on
-            return render_row(collection, row)
-        key = (collection.name, row["etag"], request.root_url)
-        with self.lock:
-            record = self.records.get(key)
-            if record is not None:
-                self.records.move_to_end(key)
-                return record
-        record = render_row(collection, row)
-        with self.lock:
-            self.records[key] = record
-            if len(self.records) > self.size:
-                self.records.popitem(last=False)
-        return record
-
-
-RENDERED = RenderedRecords(4096)
-
-
 def dump_row(collection: Collection, row: dict) -> dict:
-    """A stored row as the API serves it, links included; rendered once per row version."""
-    return RENDERED.get(collection, row)
+    """A stored row's record as the API serves it, parsed from its stored JSON: the caller's to change."""
+    return served(row)

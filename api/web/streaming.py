@@ -11,13 +11,14 @@ from flask import current_app, request, stream_with_context
 
 from api.exports.download_files import downloads_directory, open_download
 from api.model.collections import Collection
+from api.model.rendering import served
 from api.store.db import connect
 from api.store.reads import iter_rows
 from api.web.caching import read_response, streamed_etag
 from api.web.errors import APIProblem
 from api.web.files import file_response
-from api.web.formats import content_type, text_lines
-from api.web.shape import render_row, sparse
+from api.web.formats import content_type, text_lines, text_rows
+from api.web.shape import sparse
 
 
 def reject_json_only_arguments(args: dict) -> None:
@@ -45,8 +46,8 @@ def export(collection: Collection, fmt: str, args: dict, where: list, params: li
         # One read transaction for the ETag pass and the body, so the tag describes what is sent.
         db.execute("BEGIN")
         versions = iter_rows(db, collection, where, params, args["sort"], after, "etag, updated_at")
-        # A whole collection's file holds the records' links, so it is one per root URL.
-        parts = [request.root_url, collection.name, fmt] if whole else [request.url, fmt]
+        # A whole collection's file holds stored records, whose links are relative: one for every host.
+        parts = [collection.name, fmt] if whole else [request.url, fmt]
         etag, modified = streamed_etag(parts, versions)
         if whole:
             try:
@@ -89,11 +90,11 @@ def streamed(db, collection: Collection, fmt: str, args: dict, after, where: lis
 
 
 def text(collection: Collection, fmt: str, args: dict, rows) -> Iterator[str]:
-    """The CSV or NDJSON lines of these rows, rendered as the API serves records."""
+    """The CSV or NDJSON lines of these rows: their stored lines, or fewer fields when fields= asks."""
     wanted = args.get("fields")
-    # Not through the page cache: a whole collection streaming by would only evict the hot records.
-    records = (sparse(render_row(collection, row), wanted) for row in rows)
-    return text_lines(fmt, collection, records, wanted)
+    if not wanted:
+        return text_rows(fmt, collection, rows)
+    return text_lines(fmt, collection, (sparse(served(row), wanted) for row in rows), wanted)
 
 
 def write_lines(path: Path, db: sqlite_utils.Database, collection: Collection, fmt: str, args: dict) -> None:

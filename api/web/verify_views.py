@@ -5,11 +5,11 @@ import dataclasses
 from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
+from api.model.links import segment
 from api.model.provenance import flatten_errors
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
 from api.web.database import get_db
 from api.web.errors import APIProblem
-from api.web.links import segment
 from api.web.writes import JSON, json_body
 from schemas.verify import VerifyRequestSchema, VerifyResultSchema
 

@@ -12,7 +12,6 @@ from api.web.caching import etag_matches
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.links import record_url
-from api.web.shape import render_row
 
 bp = Blueprint("writes", __name__, url_prefix="/v1")
 
@@ -103,8 +102,7 @@ def if_match_predicate():
 
 
 def record_response(collection: Collection, row: dict, status: int):
-    response = current_app.json.response(render_row(collection, row))
-    response.status_code = status
+    response = current_app.response_class(row["served_json"] + "\n", status, mimetype="application/json")
     response.set_etag(row["etag"])
     return response
 
@@ -112,7 +110,7 @@ def record_response(collection: Collection, row: dict, status: int):
 def create_view(collection: Collection):
     def view():
         token = require_scope(collection.write_scope(request.method))
-        row = create_record(get_db(), collection, json_body(JSON), token["name"], render_row)
+        row = create_record(get_db(), collection, json_body(JSON), token["name"])
         response = record_response(collection, row, 201)
         response.headers["Location"] = record_url(collection.name, row["id"])
         return response
@@ -129,9 +127,7 @@ def replace_view(collection: Collection):
         body = json_body(JSON)
         if isinstance(body, dict):
             body.setdefault("id", record_id)
-        row = replace_record(
-            get_db(), collection, record_id, lambda _: body, matches, token["name"], render_row
-        )
+        row = replace_record(get_db(), collection, record_id, lambda _: body, matches, token["name"])
         return record_response(collection, row, 200)
 
     view.__name__ = f"replace_{collection.singular}"
@@ -151,7 +147,6 @@ def patch_view(collection: Collection):
             lambda current: merge_patch(current, patch),
             matches,
             token["name"],
-            render_row,
         )
         return record_response(collection, row, 200)
 
