@@ -21,6 +21,12 @@ TABLES = {
     name: {row[1] for row in connection.execute(f"PRAGMA table_info([{name}])")}
     for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
 }
+# The raw row: every column but the representations icc-events stores beside it (served_json,
+# served_csv), which are our rendering, not the data the floor serves.
+SELECT = {
+    name: ", ".join(f"[{name}].[{c}]" for c in sorted(columns) if not c.startswith("served_"))
+    for name, columns in TABLES.items()
+}
 FTS_TABLES = {
     name: content
     for name, content in connection.execute("SELECT name, sql FROM sqlite_master WHERE sql LIKE '%fts5%'")
@@ -36,7 +42,7 @@ def columns_of(table: str) -> set[str]:
 @app.get("/items/<table>/<record_id>")
 def item(table, record_id):
     columns_of(table)
-    row = connection.execute(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]).fetchone()
+    row = connection.execute(f"SELECT {SELECT[table]} FROM [{table}] WHERE id = ?", [record_id]).fetchone()
     if row is None:
         abort(404)
     if "etag" in row.keys() and request.headers.get("If-None-Match") == f'"{row["etag"]}"':
@@ -56,6 +62,8 @@ def page(table):
     """
     columns = columns_of(table)
     order = request.args.get("order", "id")
+    if order == "rank" and "q" in request.args:
+        return ranked(table)
     if order not in columns:
         abort(400)
     direction = "DESC" if request.args.get("desc") else "ASC"
@@ -76,7 +84,7 @@ def page(table):
         # A row-value comparison: SQLite seeks the (order, id) index to it instead of scanning.
         where.append(f"([{order}], id) {op} (?, ?)")
         params += [value, last_id]
-    sql = f"SELECT * FROM [{table}]" + (" WHERE " + " AND ".join(where) if where else "")
+    sql = f"SELECT {SELECT[table]} FROM [{table}]" + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY [{order}] {direction}, id {direction} LIMIT ?"
     rows = connection.execute(sql, [*params, int(request.args.get("limit", 50))]).fetchall()
     if request.args.get("format") == "csv":
@@ -85,6 +93,19 @@ def page(table):
         writer.writerow(rows[0].keys() if rows else [])
         writer.writerows(tuple(row) for row in rows)
         return Response(out.getvalue(), mimetype="text/csv")
+    return {"data": [dict(row) for row in rows]}
+
+
+def ranked(table):
+    """q=words, best first by FTS5's rank (bm25 with equal column weights), no cursor."""
+    fts = next((name for name in FTS_TABLES if name.startswith(f"{table}_fts")), None)
+    if fts is None:
+        abort(404)
+    sql = (
+        f"SELECT {SELECT[table]} FROM [{fts}] JOIN [{table}] ON [{table}].rowid = [{fts}].rowid "
+        f"WHERE [{fts}] MATCH ? ORDER BY [{fts}].rank LIMIT ?"
+    )
+    rows = connection.execute(sql, [request.args["q"], int(request.args.get("limit", 50))]).fetchall()
     return {"data": [dict(row) for row in rows]}
 
 
@@ -97,7 +118,7 @@ def dump(table):
 
     def lines():
         try:
-            cursor = dump_connection.execute(f"SELECT * FROM [{table}] ORDER BY id")
+            cursor = dump_connection.execute(f"SELECT {SELECT[table]} FROM [{table}] ORDER BY id")
             # Hundreds of lines per write: one socket write per row is what makes streams slow.
             while rows := cursor.fetchmany(500):
                 yield "".join(json.dumps(dict(row)) + "\n" for row in rows)

@@ -14,7 +14,6 @@ BENCH_DIR = Path(__file__).parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from api.web.app import create_app  # noqa: E402
-from api.web.shape import RENDERED  # noqa: E402
 
 
 def endpoints(db_path: Path) -> dict[str, str]:
@@ -28,11 +27,11 @@ def endpoints(db_path: Path) -> dict[str, str]:
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--requests", default=2000, show_default=True)
 @click.option("--out", default=str(BENCH_DIR / "results"), show_default=True, type=click.Path(path_type=Path))
-@click.option("--cold", is_flag=True, help="Render every record anew, as for rows no request has read yet.")
-def main(db_path, requests, out, cold):
-    """Profile the item and first-page endpoints; write one text report per endpoint."""
-    if cold:
-        RENDERED.size = 0
+def main(db_path, requests, out):
+    """Profile the item and first-page endpoints; write one text report per endpoint.
+
+    Records are served as stored when written, with no cache: the same URL again costs what a new one does.
+    """
     client = create_app({"DATABASE": str(db_path)}).test_client()
     out.mkdir(parents=True, exist_ok=True)
     for name, path in endpoints(db_path).items():
@@ -42,10 +41,9 @@ def main(db_path, requests, out, cold):
             for _ in range(requests):
                 client.get(path)
         report = profiler.output_text(unicode=True, color=False, show_all=False)
-        (out / f"profile-{name}{'-cold' if cold else ''}.txt").write_text(report)
-        label = f"{name} (cold)" if cold else name
+        (out / f"profile-{name}.txt").write_text(report)
         per_request = profiler.last_session.duration / requests * 1000
-        click.echo(f"{label}: {per_request:.2f} ms per request", err=True)
+        click.echo(f"{name}: {per_request:.2f} ms per request", err=True)
 
 
 if __name__ == "__main__":

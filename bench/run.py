@@ -7,6 +7,7 @@ python bench/run.py --smoke                         # a tiny size, one second pe
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -36,11 +37,9 @@ from servers import ROOT, running  # noqa: E402
 READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
 SYNTH_SEED = 0
 SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped"}
-# Distinct ids the many_items scenario asks in turn: several times the 4,096 records a worker keeps
-# rendered (api/shape.RENDERED), so most answers are rendered afresh once the table is that large.
-SPREAD_IDS = 20_000
-# Cursors the many_pages scenario starts pages from in turn: 20,000 records' worth of pages.
-SPREAD_PAGES = 400
+# Random statements the cold scenarios ask in turn (ids, cursors, speaker and cursor): more than wrk
+# asks in a round at these rates, drawn uniformly from the whole table with a fixed seed.
+RANDOM_PICKS = 20_000
 
 
 def build(db_path: Path, size: int, rebuild: bool) -> dict:
@@ -67,42 +66,56 @@ def build(db_path: Path, size: int, rebuild: bool) -> dict:
     return info
 
 
+def random_rows(db: sqlite3.Connection, columns: str, where: str = "1") -> list[tuple]:
+    """RANDOM_PICKS rows drawn uniformly by rowid from the whole statements table, in random order."""
+    low, high = db.execute("SELECT min(rowid), max(rowid) FROM statements").fetchone()
+    rng = random.Random(SYNTH_SEED)
+    picks = rng.sample(range(low, high + 1), min(RANDOM_PICKS * 2, high - low + 1))
+    found = {}
+    for start in range(0, len(picks), 900):
+        chunk = picks[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT rowid, {columns} FROM statements WHERE rowid IN ({marks}) AND {where}"
+        found.update((row[0], row[1:]) for row in db.execute(sql, chunk))
+    return [found[p] for p in picks if p in found][:RANDOM_PICKS]
+
+
+def commonest_word(db: sqlite3.Connection) -> str:
+    """The indexed term in the most statements (fts5vocab), for a search that matches most of them."""
+    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, statements_fts, row)")
+    (word,) = db.execute("SELECT term FROM temp.vocab ORDER BY doc DESC, term LIMIT 1").fetchone()
+    return word
+
+
 def fixtures(db_path: Path) -> dict:
-    """Ids and sort values the scenarios ask about, read straight from the database."""
+    """Ids, sort values and words the scenarios ask about, read straight from the database."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     (count,) = db.execute("SELECT count(*) FROM statements").fetchone()
     statement_id, etag = db.execute(
         "SELECT id, etag FROM statements ORDER BY rowid LIMIT 1 OFFSET ?", [count // 2]
     ).fetchone()
-    deep = db.execute(
-        "SELECT said_sort, id FROM statements ORDER BY said_sort, id LIMIT 1 OFFSET ?", [count * 9 // 10]
-    ).fetchone()
-    (speaker,) = db.execute(
-        "SELECT speaker_official_id FROM statements WHERE speaker_official_id IS NOT NULL "
-        "GROUP BY speaker_official_id ORDER BY count(*) DESC LIMIT 1"
-    ).fetchone()
     fts = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'statements_fts%'").fetchone()[0]
-    # Evenly spread through the table, in table (ids) or sort (cursors) order.
-    step = max(1, count // SPREAD_IDS)
-    spread = [i for (i,) in db.execute(
-        "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY rowid) AS n FROM statements) "
-        "WHERE n % ? = 0 LIMIT ?", [step, SPREAD_IDS]
-    )]  # fmt: skip
-    step = max(1, count // SPREAD_PAGES)
-    cursors = [[value, last_id] for value, last_id in db.execute(
-        "SELECT said_sort, id FROM (SELECT said_sort, id, row_number() OVER (ORDER BY said_sort, id) AS n "
-        "FROM statements) WHERE n % ? = 0 LIMIT ?", [step, SPREAD_PAGES]
-    )]  # fmt: skip
+    word = commonest_word(db) if fts else None
+    matching = db.execute(
+        "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", [f'"{word}"']
+    ).fetchone()[0] if fts else 0  # fmt: skip
+    picks = {
+        "random_statement_ids": [i for (i,) in random_rows(db, "id")],
+        "random_cursors": [list(r) for r in random_rows(db, "said_sort, id")],
+        "random_speaker_cursors": [
+            list(r)
+            for r in random_rows(db, "speaker_official_id, said_sort, id", "speaker_official_id IS NOT NULL")
+        ],
+    }
     db.close()
     return {
         "fts": bool(fts),
         "statements": count,
         "statement_id": statement_id,
         "statement_etag": etag,
-        "deep_after": list(deep),
-        "speaker_id": speaker,
-        "spread_statement_ids": spread,
-        "spread_page_cursors": cursors,
+        "common_word": word,
+        "common_word_statements": matching,
+        **picks,
     }
 
 
@@ -198,6 +211,27 @@ def timed_dump(url: str, headers: dict, server_pid: int) -> dict:
     }
 
 
+def timed_loop(db_path: Path, fmt: str) -> dict:
+    """bench/dump_loop.py as a whole process: its wall time and peak RSS."""
+    command = [sys.executable, str(BENCH_DIR / "dump_loop.py"), "--db", str(db_path), "--format", fmt]
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return {"skipped": f"{' '.join(command)} failed"}
+    return {
+        "path": f"dump_loop.py --format {fmt}",
+        "seconds": round(time.perf_counter() - started, 2),
+        "mb": 0.0,  # written to /dev/null
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def clear_downloads(db_path: Path) -> None:
+    """Remove the download files a server built, so the next whole-collection dump is built cold."""
+    shutil.rmtree(f"{db_path}.downloads", ignore_errors=True)
+
+
 def measure(scenario, request, base: str, server_pid: int, options: tuple, ids: dict) -> dict:
     """One scenario against a running server, after checking that it answers as expected."""
     url = base + request.path
@@ -261,9 +295,13 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
                 else:
                     requests[target] = request
             measured = {target: [] for target in requests}
+            if scenario.dump and (loop := scenario.urls(fix, db_path.stem).get("loop")):
+                results.setdefault("loop", {})[scenario.name] = timed_loop(db_path, loop.path)
             for _ in range(1 if scenario.dump else rounds):
                 for target, request in requests.items():
                     base, process = servers[target]
+                    if scenario.dump:
+                        clear_downloads(db_path)
                     try:
                         result = measure(scenario, request, base, process.pid, options, ids[target])
                     except (OSError, HTTPException, subprocess.CalledProcessError) as error:
@@ -366,8 +404,8 @@ def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, 
         by_target, ids = measure_size(targets, db_path, fix, (duration, threads, connections), rounds)
         results["sizes"][str(size)] = {
             "build": info,
-            # The spread ids and cursors are many: their counts are enough to find them again.
-            "fixtures": {**fix, **{k: len(fix[k]) for k in ("spread_statement_ids", "spread_page_cursors")}},
+            # The random picks are many, and drawn with a fixed seed: their counts are enough.
+            "fixtures": {**fix, **{k: len(v) for k, v in fix.items() if k.startswith("random_")}},
             "targets": by_target,
             "same_rows": same_rows(ids),
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],

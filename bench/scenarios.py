@@ -44,23 +44,30 @@ def tilde(value: str) -> str:
     return "".join(c if c in safe else "".join(f"~{b:02X}" for b in c.encode()) for c in value)
 
 
-def item(f, ds):
+def item_path(record_id: str, ds: str) -> dict:
     return {
-        "ours": Request(f"/v1/statements/{f['statement_id']}"),
-        "datasette": Request(f"/{ds}/statements/{f['statement_id']}.json?{LEAN}"),
-        "floor": Request(f"/items/statements/{f['statement_id']}"),
+        "ours": f"/v1/statements/{record_id}",
+        "datasette": f"/{ds}/statements/{record_id}.json?{LEAN}",
+        "floor": f"/items/statements/{record_id}",
     }
 
 
-def many_items(f, ds):
-    """Items by id in turn, more of them than a worker keeps rendered: what a cold cache costs."""
-    ids = f["spread_statement_ids"]
-    urls = {
-        "ours": [f"/v1/statements/{i}" for i in ids],
-        "datasette": [f"/{ds}/statements/{i}.json?{LEAN}" for i in ids],
-        "floor": [f"/items/statements/{i}" for i in ids],
+def in_turn(paths_by_target: list[dict]) -> dict:
+    """One Request per target asking these paths in turn (wrk_report.lua), the first one checked."""
+    return {
+        target: Request(paths_by_target[0][target], paths=tuple(p[target] for p in paths_by_target))
+        for target in paths_by_target[0]
     }
-    return {target: Request(paths[0], paths=tuple(paths)) for target, paths in urls.items()}
+
+
+def item(f, ds):
+    """Statements by random id over the whole table, a different one each request: cold reads."""
+    return in_turn([item_path(i, ds) for i in f["random_statement_ids"]])
+
+
+def same_item(f, ds):
+    """One statement again and again: the full answer the 304 of the same URL is compared with."""
+    return {target: Request(path) for target, path in item_path(f["statement_id"], ds).items()}
 
 
 def first_page(f, ds):
@@ -85,24 +92,22 @@ def page_after(position: list, ds: str) -> dict:
 
 
 def deep_page(f, ds):
-    return {target: Request(path) for target, path in page_after(f["deep_after"], ds).items()}
-
-
-def many_pages(f, ds):
-    """Pages from cursors spread through the table, in turn: pages the render cache does not hold."""
-    pages = [page_after(position, ds) for position in f["spread_page_cursors"]]
-    return {target: Request(pages[0][target], paths=tuple(p[target] for p in pages)) for target in pages[0]}
+    """Pages from random cursors over the whole collection, a different one each request."""
+    return in_turn([page_after(position, ds) for position in f["random_cursors"]])
 
 
 def filtered(f, ds):
-    speaker = f["speaker_id"]
-    return {
-        "ours": Request(f"/v1/statements?limit={PAGE}&speaker_official_id={speaker}"),
-        "datasette": Request(
-            f"/{ds}/statements.json?_size={PAGE}&_sort=said_sort&{LEAN}&speaker_official_id={speaker}"
-        ),
-        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&speaker_official_id={speaker}"),
-    }
+    """One speaker's statements from a cursor, both random each request (a random statement's speaker
+    and position, so busy speakers come up as often as their share of the statements)."""
+    pages = []
+    for speaker, value, last_id in f["random_speaker_cursors"]:
+        pages.append(
+            {
+                target: f"{path}&speaker_official_id={speaker}"
+                for target, path in page_after([value, last_id], ds).items()
+            }
+        )
+    return in_turn(pages)
 
 
 def sorted_desc(f, ds):
@@ -116,11 +121,25 @@ def sorted_desc(f, ds):
 def search(f, ds):
     if not f["fts"]:
         return {}  # Datasette ignores _search on a table without a full-text index: no equivalent yet
+    word = f["common_word"]
     return {
-        "ours": Request(f"/v1/statements?limit={PAGE}&q=sanctions"),
+        "ours": Request(f"/v1/statements?limit={PAGE}&q={word}"),
         # The same order as ours: matches in the default sort, not by rank.
-        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search=sanctions&_sort=said_sort&{LEAN}"),
-        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&q=sanctions"),
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search={word}&_sort=said_sort&{LEAN}"),
+        "floor": Request(f"/lists/statements?order=said_sort&limit={PAGE}&q={word}"),
+    }
+
+
+def ranked_search(f, ds):
+    """The word matching the most statements, best bm25 first: Datasette's _search without a sort
+    ranks by FTS5's rank, as the floor's order=rank does."""
+    if not f["fts"]:
+        return {}
+    word = f["common_word"]
+    return {
+        "ours": Request(f"/v1/search?q={word}&collections=statements&limit={PAGE}"),
+        "datasette": Request(f"/{ds}/statements.json?_size={PAGE}&_search={word}&{LEAN}"),
+        "floor": Request(f"/lists/statements?order=rank&limit={PAGE}&q={word}"),
     }
 
 
@@ -152,20 +171,31 @@ def ndjson_dump(f, ds):
         # Datasette streams CSV only; it is the closest thing it has to a whole-table dump.
         "datasette": Request(f"/{ds}/statements.csv?_stream=on&_size=max"),
         "floor": Request("/dumps/statements"),
+        # bench/dump_loop.py: sqlite3 reading every row in our order and json.dumps-ing it, no server.
+        "loop": Request("ndjson"),
+    }
+
+
+def csv_dump(f, ds):
+    return {
+        "ours": Request("/v1/statements?format=csv"),
+        "datasette": Request(f"/{ds}/statements.csv?_stream=on&_size=max"),
+        "loop": Request("csv"),
     }
 
 
 SCENARIOS = [
-    Scenario("item", "one statement by id", item),
-    Scenario("many_items", "statements by id, a different one each time (up to 20,000)", many_items),
+    Scenario("item", "statements by random id, a different one each time (cold)", item),
+    Scenario("same_item", "one statement by id, again and again", same_item),
     Scenario("first_page", f"first page of {PAGE} statements, default sort (said, id)", first_page),
-    Scenario("deep_page", "a page 90% of the way through, from a cursor", deep_page),
-    Scenario("many_pages", "deep pages from a different cursor each time (up to 400)", many_pages),
-    Scenario("filtered", "statements by one prolific speaker (indexed filter)", filtered),
+    Scenario("deep_page", "pages from random cursors over the whole collection (cold)", deep_page),
+    Scenario("filtered", "one speaker's statements, random speaker and cursor each time (cold)", filtered),
     Scenario("sorted", "statements sorted by -said", sorted_desc),
-    Scenario("search", "q=sanctions full-text search", search),
-    Scenario("revalidation", "If-None-Match on an item: 304", revalidation),
+    Scenario("search", "q=<the commonest word>: matches in the list's order", search),
+    Scenario("ranked_search", "the commonest word, best bm25 first", ranked_search),
+    Scenario("revalidation", "If-None-Match on same_item's URL: 304", revalidation),
     Scenario("page_revalidation", "If-None-Match on the first page: 304", page_revalidation),
     Scenario("csv_page", f"a page of {PAGE} statements as CSV", csv_page),
-    Scenario("ndjson_dump", "every statement as NDJSON, streamed once", ndjson_dump, dump=True),
+    Scenario("ndjson_dump", "every statement as NDJSON, streamed once, cold", ndjson_dump, dump=True),
+    Scenario("csv_dump", "every statement as CSV, streamed once, cold", csv_dump, dump=True),
 ]

@@ -9,6 +9,13 @@ from api.model.rows import sort_column
 from api.store.paging import keyset_sql
 
 EXPORT_BATCH = 500
+# The columns a record sent as stored needs, per format: its id, version, time of change and stored
+# text (the sort columns come along for the cursor). Reading only these skips the row's other columns.
+SERVED_SELECT = {
+    "json": "id, etag, updated_at, served_json",
+    "ndjson": "id, etag, updated_at, served_json",
+    "csv": "id, etag, updated_at, served_csv",
+}
 
 
 def get_row(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
@@ -48,16 +55,27 @@ def list_rows(
     sort: list[tuple[str, bool]],
     limit: int,
     after: list | None = None,
+    select: str = "*",
 ) -> tuple[list[dict], list | None]:
-    """One page of rows and the sort values of its last row when another page follows."""
+    """One page of rows (select's columns, and the sort columns) and the sort values of its last row
+    when another page follows."""
     columns = order_columns(collection, sort)
-    sql, values = page_sql(collection, where, params, columns, after)
+    select = with_sort_columns(select, columns)
+    sql, values = page_sql(collection, where, params, columns, after, select)
     rows = list(db.query(sql, [*values, limit + 1]))
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_after = [rows[-1][c] for c, _ in columns]
     return rows, next_after
+
+
+def with_sort_columns(select: str, columns: list[tuple[str, bool]]) -> str:
+    """The select list with the sort columns, so a page or batch can continue after its last row."""
+    if select == "*":
+        return select
+    chosen = [c.strip() for c in select.split(",")]
+    return ", ".join(dict.fromkeys([*chosen, *(c for c, _ in columns)]))
 
 
 def iter_rows(
@@ -72,8 +90,7 @@ def iter_rows(
     """Every matching row in sort order, fetched in keyset batches so memory stays constant."""
     columns = order_columns(collection, sort)
     keys = [c for c, _ in columns]
-    # The sort columns come along so each batch can continue after the last row of the previous one.
-    select = select if select == "*" else ", ".join(dict.fromkeys([select, *keys]))
+    select = with_sort_columns(select, columns)
     while True:
         sql, values = page_sql(collection, where, params, columns, after, select)
         rows = list(db.query(sql, [*values, EXPORT_BATCH]))

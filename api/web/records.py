@@ -7,7 +7,7 @@ from api.model.rendering import encode_json
 from api.store.facets import facet_counts
 from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
-from api.store.reads import get_row, list_rows, order_columns
+from api.store.reads import SERVED_SELECT, get_row, list_rows, order_columns
 from api.store.search import has_many_matches
 from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
@@ -86,7 +86,10 @@ def list_view(collection: Collection):
             if "limit" not in request.args:
                 return export(collection, fmt, args, where, params, after)
             reject_json_only_arguments(args)
-        rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after)
+        select = SERVED_SELECT[fmt] if is_plain(args) else "*"
+        rows, next_after = list_rows(
+            db, collection, where, params, args["sort"], args["limit"], after, select
+        )
         related = related_rows(db, collection, rows, args.get("include") or [])
         facets = facet_counts(db, collection, args.get("facet") or [], where, params)
         next_url = None

@@ -13,7 +13,7 @@ from api.exports.download_files import downloads_directory, open_download
 from api.model.collections import Collection
 from api.model.rendering import served
 from api.store.db import connect
-from api.store.reads import iter_rows
+from api.store.reads import SERVED_SELECT, iter_rows
 from api.web.caching import read_response, streamed_etag
 from api.web.errors import APIProblem
 from api.web.files import file_response
@@ -78,9 +78,14 @@ def whole_file(db, collection: Collection, fmt: str, args: dict, etag: str, modi
     return file_response(file, etag, content_type(fmt), modified)
 
 
+def served_select(fmt: str, args: dict) -> str:
+    """Only the stored lines' columns, unless fields= needs the records parsed (from served_json)."""
+    return "id, served_json" if args.get("fields") else SERVED_SELECT[fmt]
+
+
 def streamed(db, collection: Collection, fmt: str, args: dict, after, where: list, params: list):
     """The matching records streamed from the read transaction, which closes with the response."""
-    rows = iter_rows(db, collection, where, params, args["sort"], after)
+    rows = iter_rows(db, collection, where, params, args["sort"], after, served_select(fmt, args))
     response = current_app.response_class(
         stream_with_context(text(collection, fmt, args, rows)), content_type=content_type(fmt)
     )
@@ -99,6 +104,6 @@ def text(collection: Collection, fmt: str, args: dict, rows) -> Iterator[str]:
 
 def write_lines(path: Path, db: sqlite_utils.Database, collection: Collection, fmt: str, args: dict) -> None:
     """The whole collection's lines into the file at path, byte for byte what the stream sends."""
-    rows = iter_rows(db, collection, [], [], args["sort"])
+    rows = iter_rows(db, collection, [], [], args["sort"], None, served_select(fmt, args))
     with path.open("w", encoding="utf-8", newline="") as out:
         out.writelines(text(collection, fmt, args, rows))
