@@ -18,9 +18,11 @@ SERVED_SELECT = {
 }
 
 
-def get_row(db: sqlite_utils.Database, collection: Collection, record_id: str) -> dict | None:
-    """The stored row of one record, or None."""
-    rows = list(db.query(f"SELECT * FROM [{collection.table}] WHERE id = ?", [record_id]))
+def get_row(
+    db: sqlite_utils.Database, collection: Collection, record_id: str, select: str = "*"
+) -> dict | None:
+    """The stored row of one record (select's columns), or None."""
+    rows = list(db.query(f"SELECT {select} FROM [{collection.table}] WHERE id = ?", [record_id]))
     return rows[0] if rows else None
 
 

@@ -123,7 +123,7 @@ def item_view(collection: Collection):
         args = parse_query(ITEM_QUERY_SCHEMAS[collection.name])
         fmt = negotiate(args.get("format"))
         db = get_db()
-        row = get_row(db, collection, record_id)
+        row = get_row(db, collection, record_id, SERVED_SELECT[fmt] if is_plain(args) else "*")
         if row is None:
             raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
         related = related_rows(db, collection, [row], args.get("include") or [])
