@@ -5,6 +5,7 @@ Loading stops at the first file with a problem and names the file, the record an
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
@@ -20,9 +21,10 @@ from api.model.provenance import (
     support_problems,
     text_sha256,
 )
-from api.store.changes import SEED_ACTOR, full_row, log_change, stored_record
+from api.store.changes import SEED_ACTOR, _json, full_row, log_change, snapshot, stored_record
 from api.store.db import connect
 from api.store.migrations import create_tables
+from api.store.webhooks import enqueue_changes
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.
@@ -122,6 +124,61 @@ def write_records(
     db[collection.table].insert_all(rows)
     for row in rows:
         log_change(db, collection, row["id"], "created", actor, stamp, None, row)
+
+
+@dataclass
+class PreparedRecords:
+    """One collection's rows and 'created' change entries, worked out and ready to insert."""
+
+    collection: str
+    columns: list[str]
+    rows: list[tuple]
+    # (collection, record_id, action, at, actor, etag, before, after) per row, as log_change writes them.
+    changes: list[tuple]
+
+    @property
+    def ids(self) -> list[str]:
+        return [change[1] for change in self.changes]
+
+
+def prepared_records(collection: Collection, records: list[dict], actor: str, stamp: str) -> PreparedRecords:
+    """What write_records stores for validated records, computed without a database (so in a worker)."""
+    full_rows = [full_row(collection, stored_record(collection, record, stamp, stamp)) for record in records]
+    columns = list(full_rows[0]) if full_rows else []
+    rows = [tuple(row[c] for c in columns) for row in full_rows]
+    changes = [
+        (
+            collection.name,
+            row["id"],
+            "created",
+            stamp,
+            actor,
+            row["etag"],
+            None,
+            _json(snapshot(collection, row)),
+        )
+        for row in full_rows
+    ]
+    return PreparedRecords(collection.name, columns, rows, changes)
+
+
+def insert_prepared(db: sqlite_utils.Database, prepared: PreparedRecords) -> None:
+    """Insert prepared rows, their change entries and webhook messages: write_records' result, in bulk."""
+    if not prepared.rows:
+        return
+    table = COLLECTIONS[prepared.collection].table
+    names = ", ".join(f"[{c}]" for c in prepared.columns)
+    marks = ", ".join("?" * len(prepared.columns))
+    db.conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", prepared.rows)
+    db.conn.executemany(
+        "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        prepared.changes,
+    )
+    # One writer in one transaction: AUTOINCREMENT gave the entries consecutive numbers up to this one.
+    last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()[0]
+    first = last - len(prepared.changes) + 1
+    enqueue_changes(db, [(first + i, c[0], c[1], c[2]) for i, c in enumerate(prepared.changes)])
 
 
 def build_database(
