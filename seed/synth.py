@@ -23,6 +23,7 @@ from seed.loader import (
     PreparedRecords,
     SeedError,
     build_database,
+    bulk_load,
     insert_prepared,
     prepared_records,
     validated,
@@ -417,15 +418,15 @@ def add_synthetic_records(
     try:
         if db["sources"].count_where("id = ?", [f"{synth.prefix}-source-1"]):
             raise SeedError(Path(path), synth.prefix, {"seed": f"Already holds the records of seed {seed}."})
-        db.execute("PRAGMA synchronous = NORMAL")
         added = dict.fromkeys(LOAD_ORDER, 0)
         written = {name: set() for name in LOAD_ORDER}
-        for size, chunk in prepared_in_order(generated_chunks(synth, count), workers):
-            write_chunk(db, chunk, written)
-            for prepared in chunk.collections:
-                added[prepared.collection] += len(prepared.rows)
-            if on_chunk:
-                on_chunk(size)
+        with bulk_load(db, [COLLECTIONS[name] for name in LOAD_ORDER]):
+            for size, chunk in prepared_in_order(generated_chunks(synth, count), workers):
+                write_chunk(db, chunk, written)
+                for prepared in chunk.collections:
+                    added[prepared.collection] += len(prepared.rows)
+                if on_chunk:
+                    on_chunk(size)
         return added
     finally:
         db.conn.close()
