@@ -4,6 +4,7 @@ Loading stops at the first file with a problem and names the file, the record an
 """
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,7 +209,10 @@ def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Itera
         for table, _, _ in triggers
     }
     journal_mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    db.execute("PRAGMA journal_mode = MEMORY")
+    try:
+        db.execute("PRAGMA journal_mode = MEMORY")
+    except sqlite3.OperationalError:  # another connection has the database open: it stays in WAL
+        pass
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -1000000")  # 1 GB: the primary keys of a million rows stay in memory
     with db.atomic():

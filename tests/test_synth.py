@@ -14,6 +14,7 @@ from api.store.check import check_database
 from api.store.db import connect
 from api.store.webhooks import create_subscription
 from api.web.app import create_app
+from seed import synth
 from seed.loader import LOAD_ORDER, SeedError, insert_prepared, prepared_records, write_records
 from seed.synth import Synthesizer, add_synthetic_records, checked, chunk_counts, generated_chunks
 from tests.conftest import ContractClient
@@ -133,6 +134,33 @@ def test_bulk_insert_stores_what_write_records_stores(seed_db_path, tmp_path):
     )
     assert len(reference["webhook_outbox"]) > 200
     assert bulk == reference
+
+
+def test_a_load_that_fails_part_way_keeps_its_indexes_and_what_it_committed(db_path, monkeypatch):
+    def schema():
+        db = sqlite_utils.Database(db_path)
+        try:
+            return sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+        finally:
+            db.conn.close()
+
+    before, chunks, write_chunk = schema(), [], synth.write_chunk
+
+    def fail_at_the_second_chunk(*args):
+        if chunks:
+            raise SeedError(db_path, "synth0-source-2", {"id": "Refused."})
+        chunks.append(write_chunk(*args))
+
+    monkeypatch.setattr(synth, "write_chunk", fail_at_the_second_chunk)
+    with pytest.raises(SeedError):
+        add_synthetic_records(db_path, 2500)
+    assert schema() == before
+    db = sqlite_utils.Database(db_path)
+    assert db["sources"].count_where("id LIKE 'synth%'") == 1
+    assert (
+        db.execute("SELECT count(*) FROM sources_fts WHERE sources_fts MATCH 'synthetic'").fetchone()[0] == 1
+    )
+    assert check_database(db).findings == []
 
 
 @pytest.mark.parametrize("records", [1, 2, 5, 1001])
