@@ -214,7 +214,7 @@ def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Itera
     except sqlite3.OperationalError:  # another connection has the database open: it stays in WAL
         pass
     db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -1000000")  # 1 GB: the primary keys of a million rows stay in memory
+    db.execute("PRAGMA cache_size = -262144")  # 256 MB: the primary keys of a million rows stay in memory
     with db.atomic():
         for name, _ in indexes:
             db.execute(f"DROP INDEX [{name}]")
