@@ -49,6 +49,9 @@ class SeedError(Exception):
         details = "; ".join(f"{field}: {message}" for field, message in problems.items())
         super().__init__(f"{file}: record {record}: {details}")
 
+    def __reduce__(self):  # raised in a synth worker, it is pickled back to the writing process
+        return SeedError, (self.file, self.record, self.problems)
+
 
 def count_summary(counts: dict[str, int]) -> str:
     """'18 organizations, 9 officials, ...': what a load wrote, for people to read."""

@@ -163,6 +163,12 @@ def test_a_load_that_fails_part_way_keeps_its_indexes_and_what_it_committed(db_p
     assert check_database(db).findings == []
 
 
+def test_a_record_a_worker_refuses_stops_the_load_with_its_problem(db_path, monkeypatch):
+    monkeypatch.setattr(synth, "with_support", lambda name, raw: raw)  # citations without supports
+    with pytest.raises(SeedError, match="record synth0-organization-1: citations.0.supports: Missing"):
+        add_synthetic_records(db_path, 50, workers=1)
+
+
 @pytest.mark.parametrize("records", [1, 2, 5, 1001])
 def test_any_count_builds_a_valid_database(seed_db_path, tmp_path, records):
     path = tmp_path / "db.db"
