@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -87,7 +88,14 @@ def seed(db_path):
 @DB_OPTION
 @click.option("--records", required=True, type=click.IntRange(1, 100_000_000), help="How many to add.")
 @click.option("--seed", "seed_number", default=0, show_default=True, type=click.IntRange(0), help="Seed.")
-def synth(db_path, records, seed_number):
+@click.option(
+    "--workers",
+    default=lambda: os.cpu_count() or 1,
+    show_default="the CPU count",
+    type=click.IntRange(0),
+    help="Processes validating records beside the one writing them; 0 does it all in one.",
+)
+def synth(db_path, records, seed_number, workers):
     """Add synthetic records, validated like the seed, to measure the API at scale.
 
     Mostly statements, with officials, organizations, warrants, sanctions and events in
@@ -99,7 +107,7 @@ def synth(db_path, records, seed_number):
     """
     try:
         with progress_bar(records, "Adding records") as bar:
-            counts = add_synthetic_records(db_path, records, seed_number, on_chunk=bar.update)
+            counts = add_synthetic_records(db_path, records, seed_number, bar.update, workers)
     except SeedError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Added to {db_path}: {count_summary(counts)}")

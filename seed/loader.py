@@ -4,7 +4,10 @@ Loading stops at the first file with a problem and names the file, the record an
 """
 
 import os
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
@@ -20,9 +23,10 @@ from api.model.provenance import (
     support_problems,
     text_sha256,
 )
-from api.store.changes import SEED_ACTOR, full_row, log_change, stored_record
+from api.store.changes import SEED_ACTOR, _json, full_row, log_change, snapshot, stored_record
 from api.store.db import connect
 from api.store.migrations import create_tables
+from api.store.webhooks import enqueue_changes
 
 SEED_DIR = Path(__file__).parent
 # Sources first: every other record's citations are checked against their text.
@@ -44,6 +48,9 @@ class SeedError(Exception):
         self.file, self.record, self.problems = file, record, problems
         details = "; ".join(f"{field}: {message}" for field, message in problems.items())
         super().__init__(f"{file}: record {record}: {details}")
+
+    def __reduce__(self):  # raised in a synth worker, it is pickled back to the writing process
+        return SeedError, (self.file, self.record, self.problems)
 
 
 def count_summary(counts: dict[str, int]) -> str:
@@ -122,6 +129,116 @@ def write_records(
     db[collection.table].insert_all(rows)
     for row in rows:
         log_change(db, collection, row["id"], "created", actor, stamp, None, row)
+
+
+@dataclass
+class PreparedRecords:
+    """One collection's rows and 'created' change entries, worked out and ready to insert."""
+
+    collection: str
+    columns: list[str]
+    rows: list[tuple]
+    # (collection, record_id, action, at, actor, etag, before, after) per row, as log_change writes them.
+    changes: list[tuple]
+
+    @property
+    def ids(self) -> list[str]:
+        return [change[1] for change in self.changes]
+
+
+def prepared_records(collection: Collection, records: list[dict], actor: str, stamp: str) -> PreparedRecords:
+    """What write_records stores for validated records, computed without a database (so in a worker)."""
+    full_rows = [full_row(collection, stored_record(collection, record, stamp, stamp)) for record in records]
+    columns = list(full_rows[0]) if full_rows else []
+    rows = [tuple(row[c] for c in columns) for row in full_rows]
+    changes = [
+        (
+            collection.name,
+            row["id"],
+            "created",
+            stamp,
+            actor,
+            row["etag"],
+            None,
+            _json(snapshot(collection, row)),
+        )
+        for row in full_rows
+    ]
+    return PreparedRecords(collection.name, columns, rows, changes)
+
+
+def insert_prepared(db: sqlite_utils.Database, prepared: PreparedRecords) -> None:
+    """Insert prepared rows, their change entries and webhook messages: write_records' result, in bulk."""
+    if not prepared.rows:
+        return
+    table = COLLECTIONS[prepared.collection].table
+    names = ", ".join(f"[{c}]" for c in prepared.columns)
+    marks = ", ".join("?" * len(prepared.columns))
+    db.conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", prepared.rows)
+    db.conn.executemany(
+        "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        prepared.changes,
+    )
+    # One writer in one transaction: AUTOINCREMENT gave the entries consecutive numbers up to this one.
+    last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()[0]
+    first = last - len(prepared.changes) + 1
+    enqueue_changes(db, [(first + i, c[0], c[1], c[2]) for i, c in enumerate(prepared.changes)])
+
+
+@contextmanager
+def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Iterator[None]:
+    """Inserts inside run without the tables' secondary indexes and full-text insert triggers, which
+    are made again afterwards from their own SQL, the new rows indexed in one statement per table.
+
+    The journal is kept in memory and nothing is synced until the end, so a crash part way leaves a
+    database to build again; an error raised inside still leaves it whole, with what was committed.
+    """
+    tables = [collection.table for collection in collections] + ["changes"]
+    marks = ", ".join("?" * len(tables))
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master"
+        f" WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        tables,
+    ).fetchall()
+    # sqlite-utils' insert trigger of each table's <table>_fts (enable_search): it copies new rows.
+    triggers = db.execute(
+        "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger' AND name = tbl_name || '_ai'"
+        f" AND tbl_name || '_fts' IN (SELECT name FROM sqlite_master) AND tbl_name IN ({marks})",
+        tables,
+    ).fetchall()
+    last_rowids = {
+        table: db.execute(f"SELECT coalesce(max(rowid), 0) FROM [{table}]").fetchone()[0]
+        for table, _, _ in triggers
+    }
+    journal_mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    try:
+        db.execute("PRAGMA journal_mode = MEMORY")
+    except sqlite3.OperationalError:  # another connection has the database open: it stays in WAL
+        pass
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -262144")  # 256 MB: the primary keys of a million rows stay in memory
+    with db.atomic():
+        for name, _ in indexes:
+            db.execute(f"DROP INDEX [{name}]")
+        for _, name, _ in triggers:
+            db.execute(f"DROP TRIGGER [{name}]")
+    try:
+        yield
+    finally:
+        with db.atomic():
+            for table, _, sql in triggers:
+                columns = ", ".join(f"[{row[1]}]" for row in db.execute(f"PRAGMA table_info([{table}_fts])"))
+                db.execute(
+                    f"INSERT INTO [{table}_fts] (rowid, {columns}) SELECT rowid, {columns} FROM [{table}]"
+                    " WHERE rowid > ? ORDER BY rowid",
+                    [last_rowids[table]],
+                )
+                db.execute(sql)
+            for _, sql in indexes:
+                db.execute(sql)
+        db.execute(f"PRAGMA journal_mode = {journal_mode}")
+        db.execute("PRAGMA synchronous = NORMAL")
 
 
 def build_database(

@@ -6,15 +6,28 @@ references, about a quarter of the records at the default mix.
 """
 
 import random
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlite_utils
+
 from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS
-from api.model.provenance import citation_problems, has_value, reference_problems, support_problems
+from api.model.provenance import citation_problems, has_value, iter_references, support_problems
 from api.store.db import connect
-from seed.loader import LOAD_ORDER, SeedError, build_database, validated, write_records
+from seed.loader import (
+    LOAD_ORDER,
+    PreparedRecords,
+    SeedError,
+    build_database,
+    bulk_load,
+    insert_prepared,
+    prepared_records,
+    validated,
+)
 
 CHUNK_SIZE = 1000
 # Records per 100 in each chunk besides its article; statements take what is left.
@@ -115,7 +128,6 @@ class Synthesizer:
         self.numbers = dict.fromkeys(LOAD_ORDER, 0)
         # Ids and display names of records others can refer to.
         self.known: dict[str, list[tuple[str, str]]] = {name: [] for name in LOAD_ORDER}
-        self.known_ids: dict[str, set[str]] = {name: set() for name in LOAD_ORDER}
 
     def new_id(self, collection: str) -> str:
         self.numbers[collection] += 1
@@ -123,7 +135,6 @@ class Synthesizer:
 
     def remember(self, collection: str, record_id: str, name: str) -> None:
         self.known[collection].append((record_id, name))
-        self.known_ids[collection].add(record_id)
 
     def pick(self, collection: str) -> tuple[str, str] | None:
         known = self.known[collection]
@@ -305,22 +316,101 @@ def with_support(name: str, raw: dict) -> dict:
     return {**raw, "citations": citations}
 
 
-def checked(synth: Synthesizer, name: str, raw: dict, texts: dict[str, str]) -> dict:
-    """The record validated by its schema, its citations and references checked like the seed's."""
+def checked(name: str, raw: dict, texts: dict[str, str]) -> tuple[dict, list[tuple[str, str, str]]]:
+    """The record validated by its schema, its citations checked like the seed's, and its references
+    as (field path, target collection, id), for the caller to check against what has been written."""
     record = validated(name, with_support(name, raw), SYNTH_FILE, raw["id"])
     problems = citation_problems(record, texts) | support_problems(COLLECTIONS[name], record)
-    problems |= reference_problems(
-        COLLECTIONS[name], record, lambda target, value: value in synth.known_ids[target]
-    )
     if problems:
         raise SeedError(SYNTH_FILE, record["id"], problems)
-    return record
+    return record, list(iter_references(COLLECTIONS[name].schema.fields, record))
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk validated and turned into rows, per collection in load order, with its references."""
+
+    collections: list[PreparedRecords]
+    references: list[tuple[str, str, str, str]]  # (record id, field path, target collection, id)
+
+
+def prepared_chunk(raws: dict[str, list[dict]], stamp: str) -> PreparedChunk:
+    """Validate a generated chunk and compute its rows and change entries: the work a worker does."""
+    (source,) = raws["sources"]
+    texts = {source["id"]: source["text"]}
+    collections, references = [], []
+    for name in LOAD_ORDER:
+        records = []
+        for raw in raws[name]:
+            record, found = checked(name, raw, texts)
+            records.append(record)
+            references.extend((record["id"], *reference) for reference in found)
+        collections.append(prepared_records(COLLECTIONS[name], records, SYNTH_ACTOR, stamp))
+    return PreparedChunk(collections, references)
+
+
+def write_chunk(db: sqlite_utils.Database, chunk: PreparedChunk, written: dict[str, set[str]]) -> None:
+    """Check the chunk's references against the records written so far and its own, then insert it."""
+    for prepared in chunk.collections:
+        written[prepared.collection].update(prepared.ids)
+    problems: dict[str, dict[str, str]] = {}
+    for record_id, path, target, value in chunk.references:
+        if value not in written[target]:
+            problems.setdefault(record_id, {})[path] = f"No {target} record with id {value!r}."
+    if problems:
+        record_id, first = next(iter(problems.items()))
+        raise SeedError(SYNTH_FILE, record_id, first)
+    with db.atomic():  # a chunk is one transaction: its article and everything citing it
+        for prepared in chunk.collections:
+            insert_prepared(db, prepared)
+
+
+def generated_chunks(synth: Synthesizer, count: int) -> Iterator[tuple[int, dict[str, list[dict]]]]:
+    """(size, raw records by collection) for each chunk of count records, generated in order."""
+    while count > 0:
+        size = min(CHUNK_SIZE, count)
+        raws = {name: [] for name in LOAD_ORDER}
+        for name, raw in synth.chunk(size):
+            raws[name].append(raw)
+        yield size, raws
+        count -= size
+
+
+def prepared_in_order(
+    chunks: Iterator[tuple[int, dict[str, list[dict]]]], workers: int
+) -> Iterator[tuple[int, PreparedChunk]]:
+    """Each chunk prepared, in generation order; with workers, that many processes prepare them.
+
+    Chunks are generated here, in this process, so the records do not depend on the worker count.
+    A few chunks are in flight at a time, so memory stays at a few chunks whatever the count.
+    """
+    if workers == 0:
+        for size, raws in chunks:
+            yield size, prepared_chunk(raws, now_iso())
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        pending = deque()
+        for size, raws in chunks:
+            pending.append((size, pool.submit(prepared_chunk, raws, now_iso())))
+            if len(pending) > 2 * workers:
+                size, future = pending.popleft()
+                yield size, future.result()
+        while pending:
+            size, future = pending.popleft()
+            yield size, future.result()
 
 
 def add_synthetic_records(
-    path: str | Path, count: int, seed: int = 0, on_chunk: Callable[[int], None] | None = None
+    path: str | Path,
+    count: int,
+    seed: int = 0,
+    on_chunk: Callable[[int], None] | None = None,
+    workers: int = 0,
 ) -> dict[str, int]:
-    """Add count synthetic records to the database at path (built from the seed first if missing)."""
+    """Add count synthetic records to the database at path (built from the seed first if missing).
+
+    workers > 0 validates and prepares chunks in that many processes; the records are the same.
+    """
     if not Path(path).exists():
         build_database(path)
     synth = Synthesizer(seed)
@@ -328,23 +418,15 @@ def add_synthetic_records(
     try:
         if db["sources"].count_where("id = ?", [f"{synth.prefix}-source-1"]):
             raise SeedError(Path(path), synth.prefix, {"seed": f"Already holds the records of seed {seed}."})
-        db.execute("PRAGMA synchronous = NORMAL")
         added = dict.fromkeys(LOAD_ORDER, 0)
-        while (remaining := count - sum(added.values())) > 0:
-            size = min(CHUNK_SIZE, remaining)
-            raws = {name: [] for name in LOAD_ORDER}
-            for name, raw in synth.chunk(size):
-                raws[name].append(raw)
-            (source,) = raws["sources"]
-            texts = {source["id"]: source["text"]}
-            stamp = now_iso()
-            with db.atomic():  # a chunk is one transaction: its article and everything citing it
-                for name in LOAD_ORDER:
-                    records = [checked(synth, name, raw, texts) for raw in raws[name]]
-                    write_records(db, COLLECTIONS[name], records, SYNTH_ACTOR, stamp)
-                    added[name] += len(records)
-            if on_chunk:
-                on_chunk(size)
+        written = {name: set() for name in LOAD_ORDER}
+        with bulk_load(db, [COLLECTIONS[name] for name in LOAD_ORDER]):
+            for size, chunk in prepared_in_order(generated_chunks(synth, count), workers):
+                write_chunk(db, chunk, written)
+                for prepared in chunk.collections:
+                    added[prepared.collection] += len(prepared.rows)
+                if on_chunk:
+                    on_chunk(size)
         return added
     finally:
         db.conn.close()

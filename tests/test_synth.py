@@ -11,9 +11,12 @@ from api.model.collections import COLLECTIONS
 from api.model.provenance import citation_problems, reference_problems
 from api.model.rows import from_row, row_etag
 from api.store.check import check_database
+from api.store.db import connect
+from api.store.webhooks import create_subscription
 from api.web.app import create_app
-from seed.loader import LOAD_ORDER, SeedError
-from seed.synth import add_synthetic_records, chunk_counts
+from seed import synth
+from seed.loader import LOAD_ORDER, SeedError, insert_prepared, prepared_records, write_records
+from seed.synth import Synthesizer, add_synthetic_records, checked, chunk_counts, generated_chunks
 from tests.conftest import ContractClient
 
 RECORDS = 300
@@ -79,18 +82,84 @@ def test_synthetic_rows_carry_timestamps_and_their_content_etag(synth_db_path):
         assert row["etag"] == row_etag(row)
 
 
-def test_the_same_seed_gives_the_same_records(tmp_path):
-    def content(path):
-        records = synthetic(stored_records(path))
-        drop = {"created_at", "updated_at"}
-        return {
-            name: [{k: v for k, v in r.items() if k not in drop} for r in rs] for name, rs in records.items()
-        }
+def synthetic_content(path) -> dict[str, list[dict]]:
+    """The synthetic records stored at path, without the timestamps that differ from run to run."""
+    drop = {"created_at", "updated_at"}
+    records = synthetic(stored_records(path))
+    return {name: [{k: v for k, v in r.items() if k not in drop} for r in rs] for name, rs in records.items()}
 
+
+def test_the_same_seed_gives_the_same_records(tmp_path):
     first, second = tmp_path / "first.db", tmp_path / "second.db"
     add_synthetic_records(first, 120, seed=3)
     add_synthetic_records(second, 120, seed=3)
-    assert content(first) == content(second)
+    assert synthetic_content(first) == synthetic_content(second)
+
+
+def test_workers_do_not_change_the_records(tmp_path):
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    add_synthetic_records(one, 2500, seed=3, workers=0)
+    add_synthetic_records(two, 2500, seed=3, workers=2)
+    assert synthetic_content(one) == synthetic_content(two)
+
+
+def test_bulk_insert_stores_what_write_records_stores(seed_db_path, tmp_path):
+    (_, raws), *_ = generated_chunks(Synthesizer(4), 200)
+    texts = {raws["sources"][0]["id"]: raws["sources"][0]["text"]}
+    stamp = "2026-01-02T03:04:05Z"
+    tables = [*LOAD_ORDER, "changes", "webhook_outbox", "sqlite_sequence"]
+
+    def written(path, write):
+        shutil.copy(seed_db_path, path)
+        db = connect(str(path))
+        for id, collections in [("wh_a", []), ("wh_b", ["statements"])]:
+            subscription = create_subscription(db, "http://127.0.0.1:9/", collections, ["created"])
+            # Fixed ids: each change's messages are in subscription id order, and these are random.
+            db.execute("UPDATE webhook_subscriptions SET id = ? WHERE id = ?", [id, subscription["id"]])
+        with db.atomic():
+            for name in LOAD_ORDER:
+                write(db, COLLECTIONS[name], [checked(name, raw, texts)[0] for raw in raws[name]])
+        return {table: list(db.query(f"SELECT * FROM [{table}] ORDER BY rowid")) for table in tables}
+
+    reference = written(tmp_path / "a.db", lambda db, c, rs: write_records(db, c, rs, "(synth)", stamp))
+    bulk = written(
+        tmp_path / "b.db", lambda db, c, rs: insert_prepared(db, prepared_records(c, rs, "(synth)", stamp))
+    )
+    assert len(reference["webhook_outbox"]) > 200
+    assert bulk == reference
+
+
+def test_a_load_that_fails_part_way_keeps_its_indexes_and_what_it_committed(db_path, monkeypatch):
+    def schema():
+        db = sqlite_utils.Database(db_path)
+        try:
+            return sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+        finally:
+            db.conn.close()
+
+    before, chunks, write_chunk = schema(), [], synth.write_chunk
+
+    def fail_at_the_second_chunk(*args):
+        if chunks:
+            raise SeedError(db_path, "synth0-source-2", {"id": "Refused."})
+        chunks.append(write_chunk(*args))
+
+    monkeypatch.setattr(synth, "write_chunk", fail_at_the_second_chunk)
+    with pytest.raises(SeedError):
+        add_synthetic_records(db_path, 2500)
+    assert schema() == before
+    db = sqlite_utils.Database(db_path)
+    assert db["sources"].count_where("id LIKE 'synth%'") == 1
+    assert (
+        db.execute("SELECT count(*) FROM sources_fts WHERE sources_fts MATCH 'synthetic'").fetchone()[0] == 1
+    )
+    assert check_database(db).findings == []
+
+
+def test_a_record_a_worker_refuses_stops_the_load_with_its_problem(db_path, monkeypatch):
+    monkeypatch.setattr(synth, "with_support", lambda name, raw: raw)  # citations without supports
+    with pytest.raises(SeedError, match="record synth0-organization-1: citations.0.supports: Missing"):
+        add_synthetic_records(db_path, 50, workers=1)
 
 
 @pytest.mark.parametrize("records", [1, 2, 5, 1001])

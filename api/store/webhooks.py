@@ -106,20 +106,24 @@ def delete_subscription(db: sqlite_utils.Database, subscription_id: str) -> None
         raise WebhookNotFound(subscription_id)
 
 
-def enqueue_change(db: sqlite_utils.Database, seq: int, collection: str, record_id: str, action: str) -> None:
-    """One outbox row per subscription whose filters match; run inside the write's transaction.
+# One outbox row per subscription whose filters match. Disabled subscriptions get their rows too:
+# re-enabling one delivers what it missed. An empty filter matches everything.
+ENQUEUE_SQL = """INSERT INTO webhook_outbox
+    (subscription_id, change_seq, collection, record_id, next_attempt_at)
+    SELECT id, ?, ?, ?, 0 FROM webhook_subscriptions
+    WHERE (collections = '[]' OR EXISTS (SELECT 1 FROM json_each(collections) WHERE value = ?))
+      AND (actions = '[]' OR EXISTS (SELECT 1 FROM json_each(actions) WHERE value = ?))
+    ORDER BY id"""
 
-    Disabled subscriptions get their rows too: re-enabling one delivers what it missed.
-    An empty filter matches everything.
-    """
-    db.execute(
-        """INSERT INTO webhook_outbox (subscription_id, change_seq, collection, record_id, next_attempt_at)
-        SELECT id, ?, ?, ?, 0 FROM webhook_subscriptions
-        WHERE (collections = '[]' OR EXISTS (SELECT 1 FROM json_each(collections) WHERE value = ?))
-          AND (actions = '[]' OR EXISTS (SELECT 1 FROM json_each(actions) WHERE value = ?))
-        ORDER BY id""",
-        [seq, collection, record_id, collection, action],
-    )
+
+def enqueue_change(db: sqlite_utils.Database, seq: int, collection: str, record_id: str, action: str) -> None:
+    """The change's outbox rows, one per matching subscription; run inside the write's transaction."""
+    db.execute(ENQUEUE_SQL, [seq, collection, record_id, collection, action])
+
+
+def enqueue_changes(db: sqlite_utils.Database, changes: list[tuple[int, str, str, str]]) -> None:
+    """enqueue_change for each (seq, collection, record_id, action) in order, in one executemany."""
+    db.conn.executemany(ENQUEUE_SQL, [(seq, c, r, c, action) for seq, c, r, action in changes])
 
 
 def list_deliveries(
