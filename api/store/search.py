@@ -1,6 +1,8 @@
 """Full-text search: an FTS5 index per collection, kept in step by triggers, queried with escaped input."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlite_utils
 from marshmallow import fields
@@ -98,6 +100,28 @@ def search_all(
     """The best hits across collections by bm25 after the cursor values, each with its collection,
     label and a snippet."""
     expression = match_expression(q)
+    with one_snapshot(db):
+        return [labelled(db, expression, hit) for hit in ranked_hits(db, expression, names, limit, after)]
+
+
+@contextmanager
+def one_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
+    """One read transaction (unless one is open), so labels and snippets come from the records the
+    ranking read, even if a write lands between the statements."""
+    if db.conn.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.conn.rollback()
+
+
+def ranked_hits(
+    db: sqlite_utils.Database, expression: str, names: list[str], limit: int, after: list | None
+) -> list[dict]:
+    """The best hits by bm25 after the cursor values: collection, id, rank and the record's rowid."""
     if not expression:
         return []
     selects, params = [], []
@@ -105,14 +129,33 @@ def search_all(
         collection = COLLECTIONS[name]
         fts, table = fts_table(collection), collection.table
         selects.append(
-            f"SELECT ? AS collection, r.id AS id, r.[{collection.label_field}] AS label, "
-            f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, "
-            f"bm25([{fts}], {column_weights(collection)}) AS rank "
+            f"SELECT ? AS collection, r.id AS id, bm25([{fts}], {column_weights(collection)}) AS rank, "
+            f"r.rowid AS record_rowid "
             f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
         )
-        params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression])
+        params.extend([name, expression])
     sql, params = keyset_sql(f"({' UNION ALL '.join(selects)})", [], params, SEARCH_ORDER, after)
     return list(db.query(sql, [*params, limit]))
+
+
+def labelled(db: sqlite_utils.Database, expression: str, hit: dict) -> dict:
+    """A ranked hit with its record's label and snippet: made for the hits shown only, as a snippet
+    of every match (long source texts among them) costs more than ranking them."""
+    collection = COLLECTIONS[hit["collection"]]
+    fts = fts_table(collection)
+    label, snippet = db.execute(
+        f"SELECT r.[{collection.label_field}], snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) "
+        f"FROM [{fts}] JOIN [{collection.table}] AS r ON r.rowid = [{fts}].rowid "
+        f"WHERE [{fts}] MATCH ? AND [{fts}].rowid = ?",
+        [MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression, hit["record_rowid"]],
+    ).fetchone()
+    return {
+        "collection": hit["collection"],
+        "id": hit["id"],
+        "label": label,
+        "snippet": snippet,
+        "rank": hit["rank"],
+    }
 
 
 SEARCH_CURSOR = "search"
@@ -125,8 +168,11 @@ def read_page(db: sqlite_utils.Database, args: dict) -> tuple[list[dict], str | 
     after = None
     if "cursor" in args:
         after = decode_cursor(args["cursor"], SEARCH_CURSOR, len(SEARCH_ORDER), numbers=True)
-    hits = search_all(db, args["q"], names, args["limit"] + 1, after)
-    if len(hits) <= args["limit"]:
+    expression, limit = match_expression(args["q"]), args["limit"]
+    with one_snapshot(db):
+        # One hit past the page says whether there is a next one; it needs no snippet.
+        ranked = ranked_hits(db, expression, names, limit + 1, after)
+        hits = [labelled(db, expression, hit) for hit in ranked[:limit]]
+    if len(ranked) <= limit:
         return hits, None
-    hits = hits[: args["limit"]]
     return hits, encode_cursor(SEARCH_CURSOR, [hits[-1][column] for column, _ in SEARCH_ORDER])
