@@ -183,6 +183,29 @@ def test_q_pages_are_the_same_whether_a_word_matches_few_records_or_many(client,
     assert many == few
 
 
+@pytest.mark.parametrize("probed", [0, 3, 10**9])
+@pytest.mark.parametrize(
+    "url", ["/v1/statements?q=court&limit=2", "/v1/statements?q=the&limit=3&sort=-said&facet=kind"]
+)
+def test_q_pages_are_the_same_however_many_rows_are_looked_up_one_by_one(client, monkeypatch, url, probed):
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", 10**9)
+    few = all_pages(client, url)
+    # The sort index walked, its first `probed` rows looked up in the full-text index, the rest
+    # checked against every matching rowid.
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("api.store.search.PROBED_ROWS", probed)
+    assert all_pages(client, url) == few
+
+
+def test_probe_rows_allows_each_statement_its_own_count_of_lookups(monkeypatch):
+    from api.store.search import ProbeBudget
+
+    monkeypatch.setattr("api.store.search.PROBED_ROWS", 2)
+    probe = ProbeBudget()
+    assert [probe("a") for _ in range(3)] == [True, True, False]
+    assert [probe("b") for _ in range(3)] == [True, True, False]
+
+
 def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_path, monkeypatch):
     from api.store.db import connect
     from api.store.search import has_many_matches
