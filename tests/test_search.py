@@ -183,6 +183,29 @@ def test_q_pages_are_the_same_whether_a_word_matches_few_records_or_many(client,
     assert many == few
 
 
+@pytest.mark.parametrize("probed", [0, 3, 10**9])
+@pytest.mark.parametrize(
+    "url", ["/v1/statements?q=court&limit=2", "/v1/statements?q=the&limit=3&sort=-said&facet=kind"]
+)
+def test_q_pages_are_the_same_however_many_rows_are_looked_up_one_by_one(client, monkeypatch, url, probed):
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", 10**9)
+    few = all_pages(client, url)
+    # The sort index walked, its first `probed` rows looked up in the full-text index, the rest
+    # checked against every matching rowid.
+    monkeypatch.setattr("api.store.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("api.store.search.PROBED_ROWS", probed)
+    assert all_pages(client, url) == few
+
+
+def test_probe_rows_allows_each_statement_its_own_count_of_lookups(monkeypatch):
+    from api.store.search import ProbeBudget
+
+    monkeypatch.setattr("api.store.search.PROBED_ROWS", 2)
+    probe = ProbeBudget()
+    assert [probe("a") for _ in range(3)] == [True, True, False]
+    assert [probe("b") for _ in range(3)] == [True, True, False]
+
+
 def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_path, monkeypatch):
     from api.store.db import connect
     from api.store.search import has_many_matches
@@ -197,3 +220,51 @@ def test_has_many_matches_counts_matching_records_up_to_the_threshold(seed_db_pa
     assert has_many_matches(db, statements, "court")
     monkeypatch.setattr("api.store.search.MANY_MATCHES", matching + 1)
     assert not has_many_matches(db, statements, "court")
+
+
+def every_match_labelled(db: sqlite_utils.Database, q: str) -> list[dict]:
+    """Every hit in rank order from one statement that labels and snippets every match, as search
+    did before labels and snippets were made for the page's hits only."""
+    from api.store.search import (
+        ELLIPSIS,
+        MARK_CLOSE,
+        MARK_OPEN,
+        SNIPPET_TOKENS,
+        column_weights,
+        fts_table,
+        match_expression,
+    )
+
+    selects, params = [], []
+    for name, collection in COLLECTIONS.items():
+        fts = fts_table(collection)
+        selects.append(
+            f"SELECT ? AS collection, r.id AS id, r.[{collection.label_field}] AS label, "
+            f"snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet, "
+            f"bm25([{fts}], {column_weights(collection)}) AS rank "
+            f"FROM [{fts}] JOIN [{collection.table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
+        )
+        params.extend([name, MARK_OPEN, MARK_CLOSE, ELLIPSIS, match_expression(q)])
+    sql = f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY rank, collection, id"
+    return list(db.query(sql, params))
+
+
+@pytest.mark.parametrize("limit", [1, 3, 20])
+@pytest.mark.parametrize("q", ["court", "the", "pressures", "Sanctions", "gall*", "icc court"])
+def test_search_pages_are_those_of_labelling_every_match(seed_db_path, q, limit):
+    from api.store.db import connect
+    from api.store.search import read_page, search_all
+
+    db = connect(str(seed_db_path), readonly=True)
+    every = every_match_labelled(db, q)
+    assert every
+    assert search_all(db, q, list(COLLECTIONS), limit) == every[:limit]
+    hits, args = [], {"q": q, "limit": limit}
+    while True:
+        page, cursor = read_page(db, args)
+        hits.extend(page)
+        if cursor is None:
+            break
+        args["cursor"] = cursor
+    assert hits == every
+    assert not db.conn.in_transaction

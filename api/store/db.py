@@ -10,6 +10,7 @@ import sqlite_utils
 from api.config import DEFAULTS
 from api.model.collections import Collection
 from api.model.rows import column_types, sort_column
+from api.store.search import register_search_functions
 
 
 def connect(
@@ -22,6 +23,7 @@ def connect(
         conn = sqlite3.connect(path, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
+    register_search_functions(conn)
     return sqlite_utils.Database(conn)
 
 

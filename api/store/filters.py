@@ -5,7 +5,7 @@ from functools import cache
 from marshmallow import fields, validate
 
 from api.model.collections import COLLECTIONS, Collection
-from api.store.search import match_expression, search_condition
+from api.store.search import search_condition, search_parameters
 from schemas.common import date_bounds
 
 # Free-text columns that people filter on by exact value (case-insensitive): "officials in Israel".
@@ -80,5 +80,5 @@ def conditions(collection: Collection, args: dict, many_matches: bool = False) -
         params.append(args["changed_since"])
     if "q" in args:
         where.append(search_condition(collection, many_matches))
-        params.append(match_expression(args["q"]))
+        params.extend(search_parameters(args["q"], many_matches))
     return where, params
