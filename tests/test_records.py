@@ -106,9 +106,7 @@ def test_official_links_to_their_warrants_statements_and_sanctions(client):
 def test_citation_urls_point_at_the_cited_characters_in_the_source_viewer(client):
     warrant = client.get("/v1/warrants/warrant-benjamin-netanyahu").get_json()
     citation = warrant["citations"][0]
-    assert citation["url"] == (
-        f"/sources/{citation['source_id']}#char={citation['start']},{citation['end']}"
-    )
+    assert citation["url"] == (f"/sources/{citation['source_id']}#char={citation['start']},{citation['end']}")
 
 
 def test_source_serves_full_text_and_its_sha256(client):

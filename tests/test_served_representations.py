@@ -88,4 +88,4 @@ def test_a_write_stores_the_new_rendering_and_serves_it_at_once(client, writer, 
 def test_encoding_matches_the_standard_library_on_text_and_csv_quoting():
     record = {"quote": 'He said "no" — café', "n": 3, "list": ["a,b", None]}
     assert encode_json(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    assert csv_line(['a,b', 'say "hi"', ""]) == '"a,b","say ""hi""",\r\n'
+    assert csv_line(["a,b", 'say "hi"', ""]) == '"a,b","say ""hi""",\r\n'

@@ -46,9 +46,7 @@ def test_export_then_import_round_trips_a_curated_database(db_path, tmp_path):
         "supports": ["name", "kind"],
         "basis": "stated",
     }
-    create_record(
-        db, COLLECTIONS["organizations"], new_organization(citations=[citation]), "alice"
-    )
+    create_record(db, COLLECTIONS["organizations"], new_organization(citations=[citation]), "alice")
     db.conn.close()
 
     out, copy = tmp_path / "out", tmp_path / "copy.db"
