@@ -80,12 +80,14 @@ def running(target: str, db_path: Path, workers: int, ready_path: str):
     """A server for target on a free loopback port, stopped (its whole process group) on exit."""
     port = free_port()
     command, env = commands(target, db_path, port, workers)
+    # The server's own output beside the database: when one dies mid-run, its log says why.
+    log = open(f"{db_path}.{target}.log", "ab")  # noqa: SIM115 (closed when the server stops)
     process = subprocess.Popen(
         command,
         cwd=ROOT,
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -99,3 +101,4 @@ def running(target: str, db_path: Path, workers: int, ready_path: str):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()
