@@ -71,7 +71,7 @@ class Tools:
         self.db, self.root = db, base_url.rstrip("/") + "/"
 
     def record(self, collection_name: str, row: dict) -> dict:
-        """A stored row as the API serves it (api.web.shape.render_row), links made from the base URL."""
+        """A row's record as the API serves it, with links made from the base URL, not relative."""
         collection = COLLECTIONS[collection_name]
         return with_links(collection, collection.schema.dump(from_row(collection, row)), self.root)
 

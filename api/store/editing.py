@@ -87,6 +87,10 @@ def exists(db: sqlite_utils.Database, collection_name: str, record_id: str) -> b
 def create_record(db: sqlite_utils.Database, collection: Collection, body, actor: str) -> dict:
     """Insert a new record and its audit entry; Conflict when the id is taken."""
     record = load_record(collection, body)
+    # Rendered before the write lock is taken, so concurrent writers wait on each other for the
+    # inserts only; the record's times are when it was asked for, the change log's order is seq.
+    stamp = now_iso()
+    row = full_row(collection, stored_record(collection, record, stamp, stamp))
     with write_transaction(db):
         if get_row(db, collection, record["id"]) is not None:
             raise Conflict(
@@ -94,8 +98,6 @@ def create_record(db: sqlite_utils.Database, collection: Collection, body, actor
                 errors={"id": "Already taken."},
             )
         check_evidence(db, collection, record)
-        stamp = now_iso()
-        row = full_row(collection, stored_record(collection, record, stamp, stamp))
         insert_row(db, collection, row)
         log_change(db, collection, record["id"], "created", actor, stamp, None, row)
     return row

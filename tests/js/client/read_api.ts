@@ -38,7 +38,9 @@ async function main(base: string): Promise<void> {
   if (self === undefined) {
     throw new Error("a record without links.self");
   }
-  const warrant: Schemas["Warrant"] | Schemas["WarrantShaped"] = await read("/v1/warrants/{record_id}", self);
+  // A record's links are relative references: resolved against the URL the record was read from.
+  const selfUrl = new URL(self, first.links.self).href;
+  const warrant: Schemas["Warrant"] | Schemas["WarrantShaped"] = await read("/v1/warrants/{record_id}", selfUrl);
   const court = warrant.links?.court;
   const official = await read("/v1/officials/{record_id}", `${base}/v1/officials/tomoko-akane`);
   let missing: number | null = null;
@@ -51,7 +53,7 @@ async function main(base: string): Promise<void> {
   const summary = {
     page: { ids: first.data.map((r) => r.id), self: first.links.self, next: first.links.next },
     next_page_ids: second.data.map((r) => r.id),
-    record: { id: warrant.id, title: warrant.title, situation: warrant.situation, self, court },
+    record: { id: warrant.id, title: warrant.title, situation: warrant.situation, self, selfUrl, court },
     official_links: official.links,
     missing_status: missing,
   };
