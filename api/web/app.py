@@ -28,6 +28,7 @@ from api.web import (
     records,
     replica,
     request_log,
+    revalidation,
     search_views,
     security,
     storage_faults,
@@ -93,5 +94,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reconcile.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(verify_views.bp)
+    revalidation.init_app(app)
     proxies.init_app(app)
     return app

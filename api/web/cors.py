@@ -11,16 +11,23 @@ PREFLIGHT_HEADERS = "Accept, If-None-Match, If-Modified-Since"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def allowed_origin(origin: str) -> str | None:
-    origins = {o.strip() for o in current_app.config["CORS_ORIGINS"].split(",")}
+def allowed_origin(origin: str | None, setting: str) -> str | None:
+    """What Access-Control-Allow-Origin says to this Origin under CORS_ORIGINS, or None: no CORS."""
+    if not origin:
+        return None
+    origins = {o.strip() for o in setting.split(",")}
     if "*" in origins:
         return "*"
     return origin if origin in origins else None
 
 
+def read_headers(allow: str) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a GET or HEAD, for an allowed origin."""
+    return [("Access-Control-Allow-Origin", allow), ("Access-Control-Expose-Headers", EXPOSED)]
+
+
 def add_cors_headers(response):
-    origin = request.headers.get("Origin")
-    allow = allowed_origin(origin) if origin else None
+    allow = allowed_origin(request.headers.get("Origin"), current_app.config["CORS_ORIGINS"])
     if allow is None:
         return response
     if request.method == "OPTIONS":
@@ -31,8 +38,7 @@ def add_cors_headers(response):
         response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
     elif request.method not in READ_METHODS:
         return response
-    response.headers["Access-Control-Allow-Origin"] = allow
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    response.headers.extend(read_headers(allow))
     if allow != "*":
         response.vary.add("Origin")
     return response
