@@ -15,6 +15,7 @@ Add a step at the end for each schema change; never rename or reorder one that h
 
 import datetime
 import json
+from collections.abc import Iterator
 
 import sqlite_utils
 from marshmallow.utils import missing as no_default
@@ -146,23 +147,40 @@ def served_representations(db: sqlite_utils.Database) -> None:
         for column in SERVED_COLUMNS:
             if column not in table.columns_dict:
                 table.add_column(column, str)
-        updates = (
-            [row["served_json"], row["served_csv"], row["etag"], row["id"]]
-            for row in (stamped(collection, row) for row in table.rows)
-        )
-        db.conn.executemany(
-            f"UPDATE [{collection.table}] SET served_json = ?, served_csv = ?, etag = ? WHERE id = ?",
-            list(updates),
-        )
+        update = f"UPDATE [{collection.table}] SET served_json = ?, served_csv = ?, etag = ? WHERE id = ?"
+        for rows in in_batches(db, collection.table, "rowid"):
+            renders = [stamped(collection, row) for row in rows]
+            db.conn.executemany(
+                update, [[r["served_json"], r["served_csv"], r["etag"], r["id"]] for r in renders]
+            )
     if not db["changes"].exists():
         return
-    logged = db.execute("SELECT seq, collection, after FROM changes WHERE after IS NOT NULL").fetchall()
-    etags = (
-        [full_row(COLLECTIONS[name], json.loads(after))["etag"], seq]
-        for seq, name, after in logged
-        if name in COLLECTIONS
+    for entries in in_batches(db, "changes", "seq", "seq, collection, after", "after IS NOT NULL"):
+        etags = [
+            [full_row(COLLECTIONS[entry["collection"]], json.loads(entry["after"]))["etag"], entry["seq"]]
+            for entry in entries
+            if entry["collection"] in COLLECTIONS
+        ]
+        db.conn.executemany("UPDATE changes SET etag = ? WHERE seq = ?", etags)
+
+
+MIGRATION_BATCH = 2000
+SMALLEST_KEY = -(2**63)
+
+
+def in_batches(
+    db: sqlite_utils.Database, table: str, key: str, columns: str = "*", where: str = "1"
+) -> Iterator[list[dict]]:
+    """A table's rows in order of an integer key (rowid, seq), a batch at a time: memory stays bounded
+    on a large table, and each batch is read whole before the caller writes to the table."""
+    sql = (
+        f"SELECT {key} AS batch_key, {columns} FROM [{table}] WHERE ({where}) AND {key} > ? "
+        f"ORDER BY {key} LIMIT ?"
     )
-    db.conn.executemany("UPDATE changes SET etag = ? WHERE seq = ?", list(etags))
+    last = SMALLEST_KEY
+    while rows := list(db.query(sql, [last, MIGRATION_BATCH])):
+        last = rows[-1]["batch_key"]
+        yield [{name: value for name, value in row.items() if name != "batch_key"} for row in rows]
 
 
 def pending(db: sqlite_utils.Database) -> list[str]:
