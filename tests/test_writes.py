@@ -338,3 +338,31 @@ def test_reference_to_a_missing_record_is_422_and_changes_nothing(client, writer
     body = assert_problem(patch(client, writer, url, change, etag_of(client, url)), 422)
     assert list(body["errors"]) == [field]
     assert client.get(url).get_json() == before
+
+
+def test_an_edit_that_meets_a_newer_version_under_the_lock_is_made_again_from_it(db_path):
+    # The new version is made before the write lock is taken; another writer may land in between.
+    from api.store.db import connect
+    from api.store.editing import replace_record
+
+    officials = COLLECTIONS["officials"]
+    ours, theirs = connect(str(db_path)), connect(str(db_path))
+    seen = []
+
+    def add_ours(current: dict) -> dict:
+        seen.append(current.get("notes"))
+        if len(seen) == 1:  # their edit commits after we read the record, before we lock it
+            replace_record(
+                theirs, officials, "tomoko-akane", lambda c: {**c, "notes": "Theirs."}, any_tag, "bob"
+            )
+        return {**current, "notes": f"{current.get('notes')} Ours."}
+
+    row = replace_record(ours, officials, "tomoko-akane", add_ours, any_tag, "alice")
+    assert seen[1] == "Theirs."
+    assert json.loads(row["served_json"])["notes"] == "Theirs. Ours."
+    logged = [r["actor"] for r in ours.query("SELECT actor FROM changes WHERE record_id = 'tomoko-akane'")]
+    assert logged[-2:] == ["bob", "alice"]
+
+
+def any_tag(_etag: str) -> bool:
+    return True
