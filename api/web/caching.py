@@ -84,7 +84,10 @@ def cache_headers(response, etag: str, modified: dt.datetime | None, max_age=Non
         response.last_modified = modified
     age = current_app.config["CACHE_MAX_AGE"] if max_age is None else max_age
     response.headers["Cache-Control"] = cache_control(age)
-    response.vary.add("Accept")
+    if "Vary" in response.headers:
+        response.vary.add("Accept")
+    else:
+        response.headers["Vary"] = "Accept"  # the usual case, without parsing a header set
     return response
 
 
