@@ -18,7 +18,7 @@ from api import __version__
 from api.config import DEFAULTS
 from api.model.collections import COLLECTIONS
 from api.model.links import add_citation_urls, record_url, segment, with_links
-from api.model.rows import from_row
+from api.model.rendering import served
 from api.store.changes import list_changes
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
 from api.store.reads import get_row
@@ -71,9 +71,10 @@ class Tools:
         self.db, self.root = db, base_url.rstrip("/") + "/"
 
     def record(self, collection_name: str, row: dict) -> dict:
-        """A row's record as the API serves it, with links made from the base URL, not relative."""
+        """A row's record as the API serves it (its stored JSON), with links made from the base URL,
+        not relative."""
         collection = COLLECTIONS[collection_name]
-        return with_links(collection, collection.schema.dump(from_row(collection, row)), self.root)
+        return with_links(collection, served(row), self.root)
 
     def answer(self, quotes: list[dict], **fields: Any) -> dict:
         return {**fields, "quotes": quotes, "note": DATA_NOT_INSTRUCTIONS}

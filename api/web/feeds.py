@@ -9,6 +9,7 @@ history URL with the change's log and sequence number in the change feed.
 from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.rendering import served
 from api.store.changes import last_change, latest_changes
 from api.store.db import feed_id
 from api.store.filters import conditions
@@ -19,7 +20,6 @@ from api.web.caching import last_modified, read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import add_citation_urls, list_url, record_url, self_url
 from api.web.query_args import parse_query
-from api.web.shape import dump_row
 from schemas.feeds import ChangesFeedQuerySchema, collection_feed_query_schema
 
 bp = Blueprint("atom", __name__, url_prefix="/v1")
@@ -133,7 +133,7 @@ def collection_feed(collection: Collection):
         modified = last_modified(rows)
 
         def build():
-            records = [dump_row(collection, row) for row in rows]
+            records = [served(row) for row in rows]
             filters = request.args.to_dict()
             filters.pop("limit", None)
             feed = Feed(

@@ -15,6 +15,7 @@ from marshmallow.validate import OneOf
 from werkzeug.datastructures import MultiDict
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.rendering import served
 from api.store.changes import list_changes
 from api.store.facets import facet_counts, facet_fields
 from api.store.filters import conditions, date_range_filters, membership_filters, text_filters
@@ -30,7 +31,7 @@ from api.web.errors import APIProblem
 from api.web.pages import html_page
 from api.web.query_args import parse_query
 from api.web.records import QUERY_SCHEMAS, list_query
-from api.web.shape import dump_row, includes, related_rows
+from api.web.shape import includes, related_rows
 from api.web.timeline import entry
 from schemas.common import is_partial_date
 from schemas.query import SearchQuerySchema, TimelineQuerySchema
@@ -225,7 +226,7 @@ def related_labels(db, collection: Collection, row: dict) -> dict[tuple[str, str
         (target, rid): r.get(COLLECTIONS[target].label_field) or rid for (target, rid), r in related.items()
     }
     # References inside nested items (a warrant's withdrawal attempts) are not includes: looked up here.
-    record = dump_row(collection, row)
+    record = served(row)
     for name, f in collection.schema.fields.items():
         if isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
             for inner, (_, target) in reference_kinds(f.inner.schema).items():
@@ -266,7 +267,7 @@ def record_page(collection: Collection):
         row = get_row(db, collection, record_id)
         if row is None:
             raise APIProblem(404, f"No {collection.singular} with id {record_id!r}.")
-        record = dump_row(collection, row)
+        record = served(row)
         citations = record.get("citations") or []
         labels = related_labels(db, collection, row)
         facts = [
@@ -377,7 +378,7 @@ def list_page(collection: Collection):
             render_template(
                 "collection.html",
                 collection=collection,
-                records=[dump_row(collection, row) for row in rows],
+                records=[served(row) for row in rows],
                 label_field=collection.label_field,
                 date_field=dated[0] if dated else None,
                 summary_fields=[n for n in collection.filters() if n not in collection.references()],

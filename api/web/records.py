@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.rendering import encode_json
+from api.model.rendering import encode_json, served
 from api.store.facets import facet_counts
 from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
@@ -15,7 +15,7 @@ from api.web.errors import APIProblem
 from api.web.formats import content_type, json_object_text, negotiate, text_lines, text_rows
 from api.web.links import link_next, self_url
 from api.web.query_args import parse_query
-from api.web.shape import dump_row, embed, related_rows, sparse
+from api.web.shape import embed, related_rows, sparse
 from api.web.streaming import export, reject_json_only_arguments
 from schemas.query import item_query_schema, list_query_schema
 
@@ -37,7 +37,7 @@ def shaped(collection: Collection, rows: list[dict], args: dict, related: dict) 
     """Rows as records: dumped, embedded includes, then only the fields asked for."""
     records = []
     for row in rows:
-        record = dump_row(collection, row)
+        record = served(row)
         if args.get("include"):
             record = embed(collection, record, args["include"], related)
         records.append(sparse(record, args.get("fields") and [*args["fields"], "included"]))

@@ -88,11 +88,6 @@ def embed(collection: Collection, record: dict, names: list[str], rows: dict) ->
     for name in names:
         include = includes(collection)[name]
         pairs = [p for p in referenced(collection, include, record) if p in rows]
-        dumped = [dump_row(COLLECTIONS[target], rows[(target, i)]) for target, i in pairs]
+        dumped = [served(rows[(target, i)]) for target, i in pairs]
         included[name] = dumped if include.many else (dumped[0] if dumped else None)
     return {**record, "included": included}
-
-
-def dump_row(collection: Collection, row: dict) -> dict:
-    """A stored row's record as the API serves it, parsed from its stored JSON: the caller's to change."""
-    return served(row)
