@@ -8,7 +8,8 @@ import sqlite_utils
 from flask.testing import FlaskClient
 
 from api.model.collections import COLLECTIONS
-from api.model.rendering import stamped
+from api.store.db import connect
+from api.store.editing import replace_record
 from api.web.app import create_app
 
 GETS = [
@@ -39,15 +40,38 @@ def test_every_get_has_a_strong_etag_and_answers_304_when_it_matches(client, url
 @pytest.mark.parametrize("url", [u for u in GETS if "search" not in u and "timeline" not in u])
 def test_etag_changes_when_a_record_in_it_changes(client, db_path, url):
     before = client.get(url).get_etag()[0]
-    db = sqlite_utils.Database(db_path)
-    row = dict(db["warrants"].get("warrant-yoav-gallant"), title="Changed title")
-    row = stamped(COLLECTIONS["warrants"], row)
-    db["warrants"].update("warrant-yoav-gallant", row)
-    db["officials"].update("yoav-gallant", {"etag": "changed"})
+    db = connect(str(db_path))
+    edits = {
+        "warrants": ("warrant-yoav-gallant", "title", "Changed title"),
+        "officials": ("yoav-gallant", "notes", "Changed."),
+    }
+    for name, (record_id, field, value) in edits.items():
+        replace_record(
+            db, COLLECTIONS[name], record_id, lambda c, f=field, v=value: {**c, f: v}, lambda _: True, "test"
+        )
     db.conn.close()
     response = client.get(url, headers={"If-None-Match": f'"{before}"'})
     assert response.status_code == 200
     assert response.get_etag()[0] != before
+
+
+def test_a_pages_etag_changes_with_any_write_and_only_then(client, db_path):
+    # A page is tagged by the data version (api.web.caching.version_etag): a write anywhere changes it.
+    url = "/v1/warrants?limit=2"
+    before = client.get(url).get_etag()[0]
+    assert client.get(url).get_etag()[0] == before
+    db = connect(str(db_path))
+    replace_record(
+        db,
+        COLLECTIONS["officials"],
+        "tomoko-akane",
+        lambda c: {**c, "notes": "Changed."},
+        lambda _: True,
+        "test",
+    )
+    db.conn.close()
+    assert client.get(url, headers={"If-None-Match": f'"{before}"'}).status_code == 200
+    assert client.get(url).get_etag()[0] != before
 
 
 def test_plain_item_etag_is_the_stored_row_digest(client, db_path):

@@ -77,6 +77,31 @@ def test_a_current_copy_gets_the_flask_apps_304_without_reaching_it(db_path, nam
     assert answer(ours) == answer(flasks)
 
 
+LISTS = [
+    "/v1/warrants",
+    "/v1/warrants?limit=2",
+    "/v1/statements?limit=3&sort=-said&include=speaker_official&fields=summary",
+    "/v1/warrants?format=json&facet=status,situation",
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", LISTS)
+def test_a_current_page_gets_the_flask_apps_304_without_reaching_it(db_path, path, method):
+    middleware, flask_app, counter = clients(db_path)
+    etag = current_etag(flask_app, path)
+    for request_headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": tag_with_coding(etag), "Accept-Encoding": "gzip"},
+    ):
+        request_headers = {**request_headers, "X-Request-ID": REQUEST_ID}
+        calls = counter.calls
+        ours = middleware.open(path, method=method, headers=request_headers)
+        assert counter.calls == calls, "the middleware handed the request to Flask"
+        assert ours.status_code == 304
+        assert answer(ours) == answer(flask_app.open(path, method=method, headers=request_headers))
+
+
 def test_a_listed_origin_gets_the_flask_apps_304_varying_by_origin(db_path):
     middleware, flask_app, counter = clients(db_path, CORS_ORIGINS="https://newsroom.example")
     etag = current_etag(flask_app)
@@ -101,6 +126,11 @@ FLASKS_TO_ANSWER = {
     "a trailing slash": (ITEM + "/", lambda etag: {"If-None-Match": etag}, 308),
     "an overlong id": ("/v1/officials/" + "x" * 201, lambda etag: {"If-None-Match": "*"}, 400),
     "oversized headers": (ITEM, lambda etag: {"If-None-Match": etag, "X-Padding": "x" * 9000}, 431),
+    "a search": ("/v1/warrants?q=gallant", lambda etag: {"If-None-Match": etag}, 200),
+    "a CSV page": ("/v1/warrants?format=csv&limit=2", lambda etag: {"If-None-Match": etag}, 200),
+    "any page": ("/v1/warrants?limit=2", lambda etag: {"If-None-Match": "*"}, 304),
+    "any page of a bad query": ("/v1/warrants?limit=zero", lambda etag: {"If-None-Match": "*"}, 400),
+    "a page of an unknown collection": ("/v1/nothing", lambda etag: {"If-None-Match": "*"}, 404),
 }
 
 

@@ -189,7 +189,8 @@ def add_collection(spec: APISpec, collection: Collection, example: dict) -> None
                         "description": f"A page of {collection.name} (JSON; CSV and NDJSON with limit), "
                         "or every matching record (CSV, NDJSON without limit; streamed). The whole "
                         "collection (no filter, cursor or fields, default sort) is served from a file, "
-                        "byte ranges and all.",
+                        "byte ranges and all. A page's ETag changes with any write to the data, so "
+                        "revalidating it reads no record; an export's is a digest of its records.",
                         "headers": headers("Link", *CACHE_HEADERS, "Accept-Ranges"),
                         "content": {
                             "application/json": {

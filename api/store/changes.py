@@ -134,6 +134,26 @@ def latest_changes(db: sqlite_utils.Database, limit: int) -> list[dict]:
     return [change_entry(row) for row in rows]
 
 
+# The table where sqlite-utils records the schema steps applied (api/store/migrations.py).
+MIGRATIONS_TABLE = "_sqlite_migrations"
+
+
+def data_version(db: sqlite_utils.Database) -> list:
+    """Where this database's records stand: its change log's identity, the log's last sequence
+    number and how many schema steps have run. Three reads of a row each, whatever the size.
+
+    Every write through icc-events (API, seed, import, synth) appends to the change log, an import
+    starts a new log, and a step that re-renders records is a step: two reads that see the same
+    version see the same records. A change made with raw SQL is not seen.
+    """
+    return list(
+        db.execute(
+            "SELECT (SELECT id FROM feed), (SELECT coalesce(max(seq), 0) FROM changes), "
+            f"(SELECT count(*) FROM [{MIGRATIONS_TABLE}])"
+        ).fetchone()
+    )
+
+
 def last_change(db: sqlite_utils.Database) -> tuple[int, str | None]:
     """The change log's last sequence number (0 when empty) and when it was recorded (None then)."""
     seq, at = db.execute("SELECT coalesce(max(seq), 0), max(at) FROM changes").fetchone()

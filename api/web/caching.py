@@ -7,11 +7,20 @@ from collections.abc import Callable, Iterable
 
 from flask import Response, current_app, request
 
+from api import __version__
+
 
 def representation_etag(*parts) -> str:
     """A digest of everything a representation is made from, taken before it is rendered."""
     canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def version_etag(url: str, fmt: str, version: list) -> str:
+    """The ETag of a representation made from the database as a whole (a page of a list): its URL
+    and format, the data version it was read at (api.store.changes.data_version) and this release,
+    whose code renders it. Any write changes it; checking it reads no record."""
+    return representation_etag(url, fmt, version, __version__)
 
 
 def streamed_etag(parts: list, rows: Iterable[dict]) -> tuple[str, dt.datetime | None]:

@@ -4,12 +4,21 @@ from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
 from api.model.rendering import encode_json, served
+from api.store.changes import data_version
 from api.store.facets import facet_counts
 from api.store.filters import conditions
 from api.store.paging import decode_cursor, encode_cursor
 from api.store.reads import SERVED_SELECT, get_row, list_rows, order_columns
-from api.store.search import has_many_matches
-from api.web.caching import last_modified, read_response, representation_etag
+from api.store.search import has_many_matches, one_snapshot
+from api.web.caching import (
+    cache_headers,
+    etag_matches,
+    last_modified,
+    not_modified,
+    read_response,
+    representation_etag,
+    version_etag,
+)
 from api.web.database import get_db
 from api.web.errors import APIProblem
 from api.web.formats import content_type, json_object_text, negotiate, text_lines, text_rows
@@ -80,42 +89,54 @@ def list_view(collection: Collection):
         args = parse_query(QUERY_SCHEMAS[collection.name])
         fmt = negotiate(args.get("format"))
         db = get_db()
-        key, after, where, params = list_query(db, collection, args)
-        if fmt != "json":
-            # Without a limit, CSV and NDJSON are every matching record; with one, a page like JSON's.
-            if "limit" not in request.args:
-                return export(collection, fmt, args, where, params, after)
-            reject_json_only_arguments(args)
-        select = SERVED_SELECT[fmt] if is_plain(args) else "*"
-        rows, next_after = list_rows(
-            db, collection, where, params, args["sort"], args["limit"], after, select
-        )
-        related = related_rows(db, collection, rows, args.get("include") or [])
-        facets = facet_counts(db, collection, args.get("facet") or [], where, params)
-        next_url = None
-        if next_after is not None:
-            query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
-            next_url = url_for(request.endpoint, _external=True, **query)
-        etag = representation_etag(
-            request.url, fmt, versions(rows), versions(related.values()), facets, next_url
-        )
-        modified = last_modified([*rows, *related.values()])
-
-        def build():
-            if fmt != "json":
-                text = records_text(fmt, collection, rows, args, related)
-                return current_app.response_class(text, content_type=content_type(fmt))
-            rest = {"links": {"self": self_url(), "next": next_url}}
-            if "facet" in args:
-                rest["facets"] = facets
-            body = json_object_text(data=records_json(collection, rows, args, related), **rest)
-            return current_app.response_class(body, mimetype="application/json")
-
-        return link_next(read_response(etag, modified, build), next_url)
+        if fmt != "json" and "limit" not in request.args:
+            # Without a limit, CSV and NDJSON are every matching record (an export, tagged by its data).
+            key, after, where, params = list_query(db, collection, args)
+            return export(collection, fmt, args, where, params, after)
+        with one_snapshot(db):
+            # Tagged by the data version it is read at, checked before any record is read.
+            etag = version_etag(request.url, fmt, data_version(db))
+            if is_revalidated(etag):
+                return cache_headers(not_modified("application/json"), etag, None)
+            return link_next(*page(collection, db, args, fmt, etag))
 
     view.__name__ = f"list_{collection.name}"
     view.__doc__ = f"List {collection.name}, keyset-paged."
     return view
+
+
+def is_revalidated(etag: str) -> bool:
+    """Whether If-None-Match names this tag itself: `*` says nothing of the query, which may be bad."""
+    tags = request.if_none_match
+    return bool(tags) and not tags.star_tag and etag_matches(etag, tags)
+
+
+def page(collection: Collection, db, args: dict, fmt: str, etag: str):
+    """One page of a list (JSON, or CSV/NDJSON with a limit) and the URL of the next, if any."""
+    key, after, where, params = list_query(db, collection, args)
+    if fmt != "json":
+        reject_json_only_arguments(args)
+    select = SERVED_SELECT[fmt] if is_plain(args) else "*"
+    rows, next_after = list_rows(db, collection, where, params, args["sort"], args["limit"], after, select)
+    related = related_rows(db, collection, rows, args.get("include") or [])
+    facets = facet_counts(db, collection, args.get("facet") or [], where, params)
+    next_url = None
+    if next_after is not None:
+        query = {**request.args.to_dict(), "cursor": encode_cursor(key, next_after)}
+        next_url = url_for(request.endpoint, _external=True, **query)
+    modified = last_modified([*rows, *related.values()])
+
+    def build():
+        if fmt != "json":
+            text = records_text(fmt, collection, rows, args, related)
+            return current_app.response_class(text, content_type=content_type(fmt))
+        rest = {"links": {"self": self_url(), "next": next_url}}
+        if "facet" in args:
+            rest["facets"] = facets
+        body = json_object_text(data=records_json(collection, rows, args, related), **rest)
+        return current_app.response_class(body, mimetype="application/json")
+
+    return read_response(etag, modified, build), next_url
 
 
 def item_view(collection: Collection):

@@ -1,33 +1,39 @@
-"""Revalidation of a single record, answered before Flask: a client whose copy is current gets its 304
-from one indexed read of the record's etag.
+"""Revalidation of a record or a page of a list, answered before Flask: a client whose copy is
+current gets its 304 from one or three indexed reads.
 
 A 304 through Flask cost what the full answer costs, as the full answer is the stored bytes
 (api/model/rendering.py) and most of both is Flask's own work per request. Polling clients
-(newsroom tools watching records) ask this more than anything else.
+(newsroom tools watching records and lists) ask this more than anything else.
 
-Only `GET|HEAD /v1/<collection>/<id>` with If-None-Match, no query string and an Accept that JSON
-satisfies, on a primary, is answered here, and only when the tag matches; everything else (a changed
-record, a missing one, any other format, oversized input, a storage fault) goes to the Flask app,
-which answers as before. tests/test_revalidation.py holds the two to the same headers.
+Answered here, on a primary, when If-None-Match names the current tag: `GET|HEAD /v1/<collection>/<id>`
+with no query string (tagged by the record's stored etag), and `GET|HEAD /v1/<collection>?...` in JSON
+without q= (tagged by the data version, api.web.caching.version_etag; a search spends a rate-limit
+budget, so it goes through Flask). Everything else (a changed record, a missing one, another format,
+`*`, oversized input, a storage fault) goes to the Flask app, which answers as before.
+tests/test_revalidation.py holds the two to the same headers.
 """
 
 import re
 import sqlite3
 import time
+from urllib.parse import parse_qs
 
 from flask import Flask
 from werkzeug.http import parse_etags
+from werkzeug.wsgi import get_current_url
 
 from api.model.collections import COLLECTIONS
+from api.store.changes import data_version
 from api.store.db import thread_connection
 from api.web import cors, headers, request_log
-from api.web.caching import cache_control, etag_matches
+from api.web.caching import cache_control, etag_matches, version_etag
 from api.web.database import CONNECTIONS
 from api.web.formats import format_for_accept
 from api.web.replica import is_replica
 from api.web.security import header_bytes
 
 ITEM_PATH = re.compile(r"/v1/([a-z_]+)/([^/]+)")
+LIST_PATH = re.compile(r"/v1/([a-z_]+)")
 READS = ("GET", "HEAD")
 # What flask-compress adds to Vary on every answer it could have compressed; the 304 a Flask view
 # sends carries it too.
@@ -63,29 +69,23 @@ class Revalidation:
     def not_modified(self, environ) -> tuple[str, list[tuple[str, str]]] | None:
         """The path and headers of a 304 for this request, or None when Flask must answer it."""
         tags = environ.get("HTTP_IF_NONE_MATCH")
-        if not tags or environ["REQUEST_METHOD"] not in READS or environ.get("QUERY_STRING"):
+        if not tags or environ["REQUEST_METHOD"] not in READS:
             return None
         config = self.app.config
         if environ.get("SCRIPT_NAME") or header_bytes(environ) > config["MAX_HEADER_BYTES"]:
             return None
         path = wsgi_path(environ)
-        match = ITEM_PATH.fullmatch(path)
-        if match is None or match[1] not in COLLECTIONS or len(match[2]) > config["MAX_ID_LENGTH"]:
-            return None
         if format_for_accept(environ.get("HTTP_ACCEPT")) != "json":
             return None
         try:
-            db = thread_connection(self.app.extensions[CONNECTIONS], config)
-            row = db.conn.execute(
-                f"SELECT etag FROM [{COLLECTIONS[match[1]].table}] WHERE id = ?", [match[2]]
-            ).fetchone()
+            etag = self.current_etag(environ, path)
         except sqlite3.Error:
             return None  # the Flask app answers a storage fault with its 503 problem
-        if row is None or not etag_matches(row[0], parse_etags(tags)):
+        if etag is None or not etag_matches(etag, parse_etags(tags)):
             return None
         allow = cors.allowed_origin(environ.get("HTTP_ORIGIN"), config["CORS_ORIGINS"])
         response_headers = [
-            ("ETag", f'"{row[0]}"'),
+            ("ETag", f'"{etag}"'),
             ("Cache-Control", cache_control(config["CACHE_MAX_AGE"])),
             # Answers to listed origins differ by origin (Access-Control-Allow-Origin names it).
             ("Vary", VARY + (", Origin" if allow not in (None, "*") else "")),
@@ -94,6 +94,32 @@ class Revalidation:
             response_headers += cors.read_headers(allow)
         response_headers += headers.security_headers(headers.DATA_POLICY)
         return path, response_headers
+
+    def current_etag(self, environ: dict, path: str) -> str | None:
+        """The tag the Flask app gives this read, or None when it is not one answered here."""
+        config = self.app.config
+        item, listed = ITEM_PATH.fullmatch(path), LIST_PATH.fullmatch(path)
+        if item and item[1] in COLLECTIONS and not environ.get("QUERY_STRING"):
+            if len(item[2]) > config["MAX_ID_LENGTH"]:
+                return None
+            table = COLLECTIONS[item[1]].table
+            row = self.db().conn.execute(f"SELECT etag FROM [{table}] WHERE id = ?", [item[2]]).fetchone()
+            return row and row[0]
+        if listed and listed[1] in COLLECTIONS:
+            query = environ.get("QUERY_STRING", "")
+            if (
+                len(query) > config["MAX_QUERY_STRING_LENGTH"]
+                or parse_etags(environ["HTTP_IF_NONE_MATCH"]).star_tag
+            ):
+                return None  # `*` is no tag of this query, which may be a bad one
+            args = parse_qs(query, keep_blank_values=True)
+            if "q" in args or args.get("format", ["json"]) != ["json"]:
+                return None
+            return version_etag(get_current_url(environ), "json", data_version(self.db()))
+        return None
+
+    def db(self):
+        return thread_connection(self.app.extensions[CONNECTIONS], self.app.config)
 
 
 def init_app(app: Flask) -> None:
