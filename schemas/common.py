@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 import json
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from marshmallow import (
     RAISE,
@@ -45,7 +46,7 @@ class StrictSchema(Schema):
             errors = {}
             for path, value in sent.items():
                 expected = value_at(representation, path)
-                if not same_json(value, expected):
+                if not same_json(value, expected) and not same_json(as_reference(value), expected):
                     nest_error(errors, path, read_only_message(expected))
             if errors:
                 raise ValidationError(errors)
@@ -95,6 +96,22 @@ def value_at(data, path: tuple):
         else:
             return MISSING
     return data
+
+
+def as_reference(value):
+    """An echoed value with each absolute http(s) URL cut to its path, query and fragment.
+
+    Links and citation URLs are served as relative references (api/model/links.py); a client that
+    resolved them against the URL it read sends absolute ones back, which name the same resources.
+    """
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    if isinstance(value, list):
+        return [as_reference(item) for item in value]
+    if isinstance(value, dict):
+        return {name: as_reference(item) for name, item in value.items()}
+    return value
 
 
 def same_json(a, b) -> bool:

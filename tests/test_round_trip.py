@@ -74,6 +74,38 @@ def test_a_record_put_back_unchanged_keeps_its_etag(client, editor, name):
     assert response.headers["ETag"] == etag
 
 
+def resolved(value, base: str):
+    """value with every relative reference (a string starting with /) resolved against base."""
+    if isinstance(value, str) and value.startswith("/"):
+        return urljoin(base, value)
+    if isinstance(value, list):
+        return [resolved(item, base) for item in value]
+    if isinstance(value, dict):
+        return {name: resolved(item, base) for name, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name", list(COLLECTIONS))
+def test_a_record_put_back_with_its_links_resolved_is_200(client, editor, name):
+    # Clients that follow links resolve them (the TypeScript client does): what they send back
+    # names the same resources, on whatever host they read them from.
+    url, record, etag = first_record(client, name)
+    links = {"links": resolved(record["links"], "https://api.example/")}
+    if record.get("citations"):
+        links["citations"] = [resolved(c, "https://api.example/") for c in record["citations"]]
+    assert links["links"] != record["links"]
+    response = put(client, editor, url, {**record, **links, "notes": EDITED_NOTE}, etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert client.get(url).get_json()["links"] == record["links"]
+
+
+def test_a_resolved_link_to_another_record_is_still_422(client, editor):
+    url, record, etag = first_record(client, "warrants")
+    other = {**record["links"], "self": "https://api.example/v1/warrants/another-warrant"}
+    response = put(client, editor, url, {**record, "links": other}, etag)
+    assert list(assert_problem(response, 422)["errors"]) == ["links"]
+
+
 CHANGED_READ_ONLY = [
     *((name, path) for name in COLLECTIONS for path in [("links",), ("created_at",), ("updated_at",)]),
     ("warrants", ("citations", 0, "url")),
