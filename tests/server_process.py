@@ -30,18 +30,20 @@ def wait_until_workers_started(log_path: Path, workers: int, process, timeout: f
     wanted = {f"Started worker-{n}" for n in range(1, workers + 1)}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
         log = log_path.read_text(errors="replace")
+        assert process.poll() is None, f"the server exited early; the log ends:\n{log[-3000:]}"
         if all(line in log for line in wanted):
             return
         time.sleep(0.05)
     raise AssertionError(f"not every worker of {workers} started; the log ends:\n{log[-3000:]}")
 
 
-def wait_until_up(url: str, process, timeout: float = 20.0) -> None:
+def wait_until_up(url: str, process, log_path: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
+        if process.poll() is not None:
+            log = log_path.read_text(errors="replace")
+            raise AssertionError(f"the server exited early; the log ends:\n{log[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
@@ -67,7 +69,7 @@ def running_server(db_path: Path, log_path: Path, workers: int = 1, env: dict | 
         ) as process,
     ):
         try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", process, log_path)
             wait_until_workers_started(log_path, workers, process)
             yield f"http://127.0.0.1:{port}", process
         finally:

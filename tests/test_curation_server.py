@@ -11,6 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlite_utils
@@ -45,7 +46,7 @@ def running_server(db_path, log_path, environment: dict | None = None):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base}/healthz", process)
+        wait_until_up(f"{base}/healthz", process, Path(log_path))
         yield base, process
     finally:
         if process.poll() is None:

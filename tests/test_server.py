@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -279,3 +280,32 @@ def test_sighup_reloads_the_workers_without_dropping_a_request(seed_db_path, tmp
         assert log_path.read_text().count("Stopped old worker") == 2
     assert len(outcomes) > 20
     assert set(outcomes) == {200}
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The Granian workers of a server: the child processes of its main process."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()]
+
+
+def test_a_worker_that_dies_is_replaced_and_the_server_goes_on(seed_db_path, tmp_path):
+    db_path, log_path = tmp_path / "icc-events.db", tmp_path / "server.log"
+    db_path.write_bytes(seed_db_path.read_bytes())
+    with running_server(db_path, log_path, workers=2) as (base_url, process):
+        victim = worker_pids(process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while "Unexpected exit" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # The replacement logs "Started worker-N" again: three starts for two workers.
+        while log_path.read_text().count("Started worker-") < 3 and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.1)
+        assert log_path.read_text().count("Started worker-") == 3
+        assert victim not in worker_pids(process.pid)
+        assert len(worker_pids(process.pid)) == 2
+        for _ in range(10):
+            with urllib.request.urlopen(base_url + "/v1/warrants", timeout=10) as response:
+                assert response.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=STOP_TIMEOUT) == 0

@@ -49,6 +49,10 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
         # parameters allow, so the app answers an overlong query (414) or headers (431) itself.
         http1_settings=HTTP1Settings(header_read_timeout=setting("HEADER_READ_TIMEOUT") * 1000),
         workers_kill_timeout=GRACEFUL_TIMEOUT,
+        # A worker that dies (killed for memory, a crash in a C extension) is replaced, as gunicorn
+        # does, instead of taking the whole server down; Granian exits if a replacement dies again
+        # within seconds, so a worker that cannot start at all still stops the server.
+        respawn_failed_workers=True,
         # The app writes its own JSON access line per request (api/web/request_log.py).
         log_access=False,
         log_level=level,
