@@ -103,9 +103,13 @@ def as_reference(value):
 
     Links and citation URLs are served as relative references (api/model/links.py); a client that
     resolved them against the URL it read sends absolute ones back, which name the same resources.
+    A value that is not a URL at all (urlsplit refuses `http://[oops`) is kept as sent, to be refused.
     """
     if isinstance(value, str) and value.startswith(("http://", "https://")):
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return value
         return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
     if isinstance(value, list):
         return [as_reference(item) for item in value]

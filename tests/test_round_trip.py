@@ -106,6 +106,14 @@ def test_a_resolved_link_to_another_record_is_still_422(client, editor):
     assert list(assert_problem(response, 422)["errors"]) == ["links"]
 
 
+def test_a_link_that_is_not_a_url_is_422_not_500(client, editor):
+    url, record, etag = first_record(client, "warrants")
+    broken = {**record["links"], "self": "http://[oops" + record["links"]["self"]}
+    response = put(client, editor, url, {**record, "links": broken}, etag)
+    assert list(assert_problem(response, 422)["errors"]) == ["links"]
+    assert client.get(url).headers["ETag"] == etag
+
+
 CHANGED_READ_ONLY = [
     *((name, path) for name in COLLECTIONS for path in [("links",), ("created_at",), ("updated_at",)]),
     ("warrants", ("citations", 0, "url")),
