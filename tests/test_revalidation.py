@@ -81,7 +81,7 @@ LISTS = [
     "/v1/warrants",
     "/v1/warrants?limit=2",
     "/v1/statements?limit=3&sort=-said&include=speaker_official&fields=summary",
-    "/v1/warrants?format=json&facet=status,situation",
+    "/v1/warrants?facet=status,situation",
 ]
 
 
@@ -144,6 +144,20 @@ def test_anything_but_a_current_plain_copy_is_answered_by_the_flask_app(db_path,
     assert counter.calls == calls + 1
     assert ours.status_code == status
     assert answer(ours) == answer(flask_app.get(path, headers=request_headers))
+
+
+def test_a_page_the_rate_limit_counts_is_left_to_flask_and_its_budget(db_path):
+    # format= makes a list an expensive read (api/web/ratelimit.py): its 304 spends the budget too.
+    middleware, flask_app, counter = clients(
+        db_path, RATE_LIMIT_ENABLED=True, RATE_LIMIT_EXPENSIVE_READS="2 per hour"
+    )
+    path = "/v1/warrants?format=json&limit=2"
+    etag = current_etag(flask_app, path)
+    revalidated = middleware.get(path, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["RateLimit-Remaining"] == "0"
+    assert counter.calls == 2
+    assert middleware.get(path, headers={"If-None-Match": etag}).status_code == 429
 
 
 def test_a_304_answers_with_the_tag_a_write_leaves(client, writer, db_path):

@@ -116,7 +116,10 @@ def change_entry(row: dict) -> dict:
 
 
 def apply_change(db: sqlite_utils.Database, change: dict) -> None:
-    """Replay one feed entry onto a mirror: the row becomes exactly the one the server stored."""
+    """Replay one feed entry onto a mirror: the row becomes exactly the one the server stored.
+
+    The mirror's own change log is not written, so its data_version, and a page's tag, stay put.
+    """
     collection = COLLECTIONS[change["collection"]]
     table = db[collection.table]
     if change["action"] == "deleted":

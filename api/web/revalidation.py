@@ -7,9 +7,10 @@ A 304 through Flask cost what the full answer costs, as the full answer is the s
 
 Answered here, on a primary, when If-None-Match names the current tag: `GET|HEAD /v1/<collection>/<id>`
 with no query string (tagged by the record's stored etag), and `GET|HEAD /v1/<collection>?...` in JSON
-without q= (tagged by the data version, api.web.caching.version_etag; a search spends a rate-limit
-budget, so it goes through Flask). Everything else (a changed record, a missing one, another format,
-`*`, oversized input, a storage fault) goes to the Flask app, which answers as before.
+without q= or format= (tagged by the data version, api.web.caching.version_etag; a search or a named
+format spends a rate-limit budget, so it goes through Flask). Everything else (a changed record, a
+missing one, another format, `*`, oversized input, a storage fault) goes to the Flask app, which
+answers as before.
 tests/test_revalidation.py holds the two to the same headers.
 """
 
@@ -29,6 +30,7 @@ from api.web import cors, headers, request_log
 from api.web.caching import cache_control, etag_matches, version_etag
 from api.web.database import CONNECTIONS
 from api.web.formats import format_for_accept
+from api.web.ratelimit import EXPENSIVE_QUERY_PARAMETERS
 from api.web.replica import is_replica
 from api.web.security import header_bytes
 
@@ -113,8 +115,8 @@ class Revalidation:
             ):
                 return None  # `*` is no tag of this query, which may be a bad one
             args = parse_qs(query, keep_blank_values=True)
-            if "q" in args or args.get("format", ["json"]) != ["json"]:
-                return None
+            if any(name in args for name in EXPENSIVE_QUERY_PARAMETERS):
+                return None  # a read the rate limit counts (a search, an export): Flask's to answer
             return version_etag(get_current_url(environ), "json", data_version(self.db()))
         return None
 
