@@ -366,3 +366,42 @@ def test_an_edit_that_meets_a_newer_version_under_the_lock_is_made_again_from_it
 
 def any_tag(_etag: str) -> bool:
     return True
+
+
+def test_an_edit_that_waited_for_the_lock_is_stamped_after_the_writer_before_it(db_path):
+    # updated_at is what ?changed_since= compares: it must follow commit order, or a client that
+    # synced up to the last stamp it saw never sees an edit that committed after it, stamped before.
+    import threading
+    import time
+
+    from api.model.clock import now_iso
+    from api.store.changes import full_row, log_change, snapshot, stored_record
+    from api.store.db import connect
+    from api.store.editing import get_row, replace_record, update_row
+
+    officials = COLLECTIONS["officials"]
+    first, second = [r["id"] for r in connect(str(db_path)).query("SELECT id FROM officials LIMIT 2")]
+    holder = connect(str(db_path))
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock while ours is asked for
+    ours = threading.Thread(
+        target=replace_record,
+        args=(connect(str(db_path)), officials, first, lambda c: {**c, "notes": "Ours."}, any_tag, "alice"),
+    )
+    ours.start()
+    time.sleep(0.3)
+    row = get_row(holder, officials, second)
+    record = {**snapshot(officials, row), "notes": "Theirs."}
+    theirs = full_row(officials, stored_record(officials, record, row["created_at"], now_iso()))
+    update_row(holder, officials, theirs)
+    log_change(
+        holder, officials, second, "updated", "bob", theirs["updated_at"], snapshot(officials, row), theirs
+    )
+    holder.execute("COMMIT")
+    ours.join()
+    logged = list(holder.query("SELECT actor, at FROM changes ORDER BY seq DESC LIMIT 2"))[::-1]
+    assert [entry["actor"] for entry in logged] == ["bob", "alice"]
+    assert logged[0]["at"] < logged[1]["at"]
+    changed_since = [
+        r["id"] for r in holder.query("SELECT id FROM officials WHERE updated_at >= ?", [logged[0]["at"]])
+    ]
+    assert sorted(changed_since) == sorted([first, second])

@@ -119,12 +119,11 @@ def exists(db: sqlite_utils.Database, collection_name: str, record_id: str) -> b
 
 def create_record(db: sqlite_utils.Database, collection: Collection, body, actor: str) -> dict:
     """Insert a new record and its audit entry; Conflict when the id is taken."""
-    record = load_record(collection, body)
-    # Rendered before the write lock is taken, so concurrent writers wait on each other for the
-    # inserts only; the record's times are when it was asked for, the change log's order is seq.
-    stamp = now_iso()
-    row = full_row(collection, stored_record(collection, record, stamp, stamp))
+    record = load_record(collection, body)  # validated before the write lock is taken
     with write_transaction(db):
+        # Stamped under the lock, so updated_at follows commit order and ?changed_since= misses none.
+        stamp = now_iso()
+        row = full_row(collection, stored_record(collection, record, stamp, stamp))
         if get_row(db, collection, record["id"]) is not None:
             raise Conflict(
                 f"The id {record['id']!r} is taken by another {collection.singular}; PUT or PATCH that one.",
@@ -146,19 +145,20 @@ def replace_record(
 ) -> dict:
     """Replace a record with new_body(its current writable fields), if its ETag still matches.
 
-    The new version is loaded and rendered from the row as read before the write lock is taken, so
+    The new version is made and validated from the row as read before the write lock is taken, so
     concurrent writers wait on each other for the update only. Under the lock the row is read again:
     if another writer changed it meanwhile, the new version is made again from that writer's, as if
     this request had come after it (a PATCH merges into it; an If-Match that named the older version
-    gets its 412).
+    gets its 412). It is stamped and rendered under the lock, so updated_at follows commit order.
     """
     row = current_row(db, collection, record_id, matches)
-    record, new_row = replacement(collection, record_id, row, new_body)
+    record = replacement(collection, record_id, row, new_body)
     with write_transaction(db):
         current = current_row(db, collection, record_id, matches)
         if current["etag"] != row["etag"]:
             row = current
-            record, new_row = replacement(collection, record_id, row, new_body)
+            record = replacement(collection, record_id, row, new_body)
+        new_row = full_row(collection, stored_record(collection, record, row["created_at"], now_iso()))
         check_evidence(db, collection, record)
         if same_content(row, new_row):
             return row  # Nothing changed: no new version, no audit entry.
@@ -178,8 +178,8 @@ def replace_record(
 
 def replacement(
     collection: Collection, record_id: str, row: dict, new_body: Callable[[dict], object]
-) -> tuple[dict, dict]:
-    """The record new_body makes of this row's writable fields, validated, and its new row, stamped now."""
+) -> dict:
+    """The record new_body makes of this row's writable fields, validated."""
     before = snapshot(collection, row)
     record = load_record(
         collection, new_body(writable(collection.schema, before)), before["created_at"], before["updated_at"]
@@ -190,8 +190,7 @@ def replacement(
         raise InvalidRecord(
             {"text": "A source's text cannot change: citations point into it. Add a new source."}
         )
-    new_row = full_row(collection, stored_record(collection, record, before["created_at"], now_iso()))
-    return record, new_row
+    return record
 
 
 def same_content(row: dict, new_row: dict) -> bool:
