@@ -23,7 +23,7 @@ from api.model.provenance import (
     support_problems,
     text_sha256,
 )
-from api.store.changes import SEED_ACTOR, _json, full_row, log_change, snapshot, stored_record
+from api.store.changes import SEED_ACTOR, _json, fresh_snapshot, full_row, log_change, stored_record
 from api.store.db import connect
 from api.store.migrations import create_tables
 from api.store.webhooks import enqueue_changes
@@ -160,7 +160,7 @@ def prepared_records(collection: Collection, records: list[dict], actor: str, st
             actor,
             row["etag"],
             None,
-            _json(snapshot(collection, row)),
+            _json(fresh_snapshot(row)),
         )
         for row in full_rows
     ]

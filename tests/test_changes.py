@@ -158,3 +158,24 @@ def test_feed_replayed_into_an_empty_database_reproduces_it(client, writer, admi
     for entry in read_feed(client)[0]:
         apply_change(mirror, entry)
     assert table_rows(mirror) == table_rows(sqlite_utils.Database(db_path))
+
+
+def test_the_change_log_keeps_each_new_version_as_the_schema_dumps_it(tmp_path):
+    # The log's `after` is read off the version's served JSON (fresh_snapshot), not dumped again:
+    # it must be exactly the schema's dump, for every collection, synthetic records included.
+    from api.store.changes import _json, fresh_snapshot, snapshot
+    from seed.synth import add_synthetic_records
+
+    path = tmp_path / "icc-events.db"
+    add_synthetic_records(path, 300, seed=5)
+    db = sqlite_utils.Database(path)
+    for collection in COLLECTIONS.values():
+        rows = list(db[collection.table].rows)
+        assert rows, collection.name
+        for row in rows:
+            assert _json(fresh_snapshot(row)) == _json(snapshot(collection, row))
+        logged = {
+            r["record_id"]: r["after"]
+            for r in db.query("SELECT record_id, after FROM changes WHERE collection = ?", [collection.name])
+        }
+        assert all(logged[row["id"]] == _json(snapshot(collection, row)) for row in rows)

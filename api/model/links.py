@@ -62,6 +62,14 @@ def record_links(collection: Collection, record: dict, root: str) -> dict:
     return links
 
 
+def without_links(record: dict) -> dict:
+    """The record with_links was given back: its links and citation URLs taken off (in place)."""
+    del record["links"]
+    for citation in record.get("citations") or []:
+        del citation["url"]
+    return record
+
+
 def add_citation_urls(record: dict, root: str) -> None:
     """Each citation links to its span in the source viewer, named by an RFC 5147 character range."""
     for citation in record.get("citations") or []:

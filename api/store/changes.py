@@ -5,8 +5,9 @@ import json
 import sqlite_utils
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.links import without_links
 from api.model.provenance import field_basis, record_basis, text_sha256
-from api.model.rendering import stamped
+from api.model.rendering import served, stamped
 from api.model.rows import column_types, from_row, to_row
 from api.store.webhooks import enqueue_change
 
@@ -19,6 +20,12 @@ IMPORT_ACTOR = "(import)"
 def snapshot(collection: Collection, row: dict) -> dict:
     """A stored row as the record it is, timestamps and computed fields included, links left out."""
     return collection.schema.dump(from_row(collection, row))
+
+
+def fresh_snapshot(row: dict) -> dict:
+    """snapshot() of a row just stamped (api.model.rendering.stamped), read off its served JSON: that is
+    the schema's dump with links added, so without them it is the dump, made once instead of twice."""
+    return without_links(served(row))
 
 
 def stored_record(collection: Collection, record: dict, created_at: str, updated_at: str) -> dict:
@@ -53,9 +60,10 @@ def log_change(
 ) -> None:
     """Append one audit entry and its webhook messages; the caller's transaction makes them one unit.
 
-    before is the record as it was (a snapshot), after_row the row now stored, whose etag it keeps.
+    before is the record as it was (a snapshot), after_row the row just stamped and stored, whose etag
+    it keeps.
     """
-    after = snapshot(collection, after_row) if after_row else None
+    after = fresh_snapshot(after_row) if after_row else None
     cursor = db.execute(
         "INSERT INTO changes (collection, record_id, action, at, actor, etag, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
