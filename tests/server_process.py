@@ -23,6 +23,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def assert_running(process, log_path: Path) -> str:
+    """The server's log so far; AssertionError with its tail when the server has exited."""
+    log = log_path.read_text(errors="replace")
+    assert process.poll() is None, f"the server exited early; the log ends:\n{log[-3000:]}"
+    return log
+
+
 def wait_until_workers_started(log_path: Path, workers: int, process, timeout: float = 60.0) -> None:
     """Until Granian has logged "Started worker-N" for every worker: /healthz answers as soon as one
     worker is up, and a SIGTERM that reaches a worker still loading the app is ignored until the
@@ -30,8 +37,7 @@ def wait_until_workers_started(log_path: Path, workers: int, process, timeout: f
     wanted = {f"Started worker-{n}" for n in range(1, workers + 1)}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        log = log_path.read_text(errors="replace")
-        assert process.poll() is None, f"the server exited early; the log ends:\n{log[-3000:]}"
+        log = assert_running(process, log_path)
         if all(line in log for line in wanted):
             return
         time.sleep(0.05)
@@ -41,9 +47,7 @@ def wait_until_workers_started(log_path: Path, workers: int, process, timeout: f
 def wait_until_up(url: str, process, log_path: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log = log_path.read_text(errors="replace")
-            raise AssertionError(f"the server exited early; the log ends:\n{log[-3000:]}")
+        assert_running(process, log_path)
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return

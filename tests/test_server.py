@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from seed.synth import add_synthetic_records
-from tests.server_process import STOP_TIMEOUT, running_server
+from tests.server_process import STOP_TIMEOUT, assert_running, running_server
 
 # Short, so the tests that watch a timeout end soon; the default (10 s) is documented in the README.
 SHORT_TIMEOUT = {"ICC_EVENTS_HEADER_READ_TIMEOUT": "1"}
@@ -298,8 +298,7 @@ def test_a_worker_that_dies_is_replaced_and_the_server_goes_on(seed_db_path, tmp
         while "Unexpected exit" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         # The replacement logs "Started worker-N" again: three starts for two workers.
-        while log_path.read_text().count("Started worker-") < 3 and time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()[-3000:]
+        while assert_running(process, log_path).count("Started worker-") < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert log_path.read_text().count("Started worker-") == 3
         assert victim not in worker_pids(process.pid)
