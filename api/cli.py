@@ -23,6 +23,7 @@ from api.store.check import check_database, coverage_lines, record_count
 from api.store.db import connect
 from api.store.health import DatabaseUnusable, ensure_usable
 from api.store.migrations import migrate, pending
+from api.store.ranking import ensure_index
 from api.store.tokens import TokenError, create_token, list_tokens, revoke_token
 from api.web.app import create_app
 from api.web.request_log import JSONLineFormatter
@@ -206,6 +207,12 @@ def serve(db_path, host, port, workers):
     if not setting("PRIMARY_URL"):
         for name in migrate(db_path):
             click.echo(f"Migrated {db_path}: {name}", err=True)
+    # Also before the workers fork: a database never searched is indexed once, not on a first request.
+    db = connect(db_path, readonly=bool(setting("PRIMARY_URL")))
+    try:
+        ensure_index(db, trim=not setting("PRIMARY_URL"))
+    finally:
+        db.conn.close()
     run(db_path, host, port, workers)
 
 

@@ -13,7 +13,7 @@ class SearchHitSchema(Schema):
         required=True,
         metadata={"description": "The best-matching passage, matches wrapped in <mark>...</mark>."},
     )
-    rank = fields.Float(required=True, metadata={"description": "bm25 score; lower is better."})
+    rank = fields.Float(required=True, metadata={"description": "BM25 score, negated: lower is better."})
     url = fields.Str(required=True)
 
 

@@ -26,6 +26,7 @@ from api.model.provenance import (
 from api.store.changes import SEED_ACTOR, _json, fresh_snapshot, full_row, log_change, stored_record
 from api.store.db import connect
 from api.store.migrations import create_tables
+from api.store.ranking import QUEUE as SEARCH_QUEUE
 from api.store.webhooks import enqueue_changes
 
 SEED_DIR = Path(__file__).parent
@@ -188,8 +189,9 @@ def insert_prepared(db: sqlite_utils.Database, prepared: PreparedRecords) -> Non
 
 @contextmanager
 def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Iterator[None]:
-    """Inserts inside run without the tables' secondary indexes and full-text insert triggers, which
-    are made again afterwards from their own SQL, the new rows indexed in one statement per table.
+    """Inserts inside run without the tables' secondary indexes, full-text and search-queue insert
+    triggers, which are made again afterwards from their own SQL, the new rows indexed (and queued)
+    in one statement per table.
 
     The journal is kept in memory and nothing is synced until the end, so a crash part way leaves a
     database to build again; an error raised inside still leaves it whole, with what was committed.
@@ -207,10 +209,17 @@ def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Itera
         f" AND tbl_name || '_fts' IN (SELECT name FROM sqlite_master) AND tbl_name IN ({marks})",
         tables,
     ).fetchall()
+    # The search queue's insert trigger of each table (api/store/ranking.py): it queues new rows.
+    queue_triggers = db.execute(
+        "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger'"
+        f" AND name = tbl_name || '_search_insert' AND tbl_name IN ({marks})",
+        tables,
+    ).fetchall()
     last_rowids = {
         table: db.execute(f"SELECT coalesce(max(rowid), 0) FROM [{table}]").fetchone()[0]
-        for table, _, _ in triggers
+        for table, _, _ in triggers + queue_triggers
     }
+    names = {collection.table: collection.name for collection in collections}
     journal_mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     try:
         db.execute("PRAGMA journal_mode = MEMORY")
@@ -221,7 +230,7 @@ def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Itera
     with db.atomic():
         for name, _ in indexes:
             db.execute(f"DROP INDEX [{name}]")
-        for _, name, _ in triggers:
+        for _, name, _ in triggers + queue_triggers:
             db.execute(f"DROP TRIGGER [{name}]")
     try:
         yield
@@ -233,6 +242,13 @@ def bulk_load(db: sqlite_utils.Database, collections: list[Collection]) -> Itera
                     f"INSERT INTO [{table}_fts] (rowid, {columns}) SELECT rowid, {columns} FROM [{table}]"
                     " WHERE rowid > ? ORDER BY rowid",
                     [last_rowids[table]],
+                )
+                db.execute(sql)
+            for table, _, sql in queue_triggers:
+                db.execute(
+                    f"INSERT INTO {SEARCH_QUEUE} (collection, record_id)"
+                    f" SELECT ?, id FROM [{table}] WHERE rowid > ? ORDER BY rowid",
+                    [names[table], last_rowids[table]],
                 )
                 db.execute(sql)
             for _, sql in indexes:

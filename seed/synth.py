@@ -18,6 +18,7 @@ from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS
 from api.model.provenance import citation_problems, has_value, iter_references, support_problems
 from api.store.db import connect
+from api.store.ranking import ensure_index
 from seed.loader import (
     LOAD_ORDER,
     PreparedRecords,
@@ -427,6 +428,7 @@ def add_synthetic_records(
                     added[prepared.collection] += len(prepared.rows)
                 if on_chunk:
                     on_chunk(size)
+        ensure_index(db)
         return added
     finally:
         db.conn.close()

@@ -280,3 +280,29 @@ def test_chunked_body_over_the_limit_is_413_and_at_the_limit_is_read(seed_db_pat
             with error.value as response:
                 assert response.code == status
                 assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_every_acknowledged_write_is_in_the_next_ranked_search_on_either_worker(server):
+    """Writers and searchers at once, on two workers: each catches the ranking index up (one at a
+    time, under its lock) before it searches, so a record written is found by the next search."""
+    base, failures = server["base"], []
+    words = ["zorblat", "quintrax", "vellumor", "krandish", "oplixen", "trebuzal"]
+
+    def write_then_search(word: str) -> None:
+        organization = new_organization(f"org-{word}", name=f"{word.title()} Observers")
+        status, _, _ = call("POST", f"{base}/v1/organizations", organization, bearer(server["write"]))
+        if status != 201:
+            failures.append((word, "write", status))
+            return
+        for _ in range(3):  # three searches: the two workers answer them in turn
+            status, _, body = call("GET", f"{base}/v1/search?q={word}")
+            found = [(hit["collection"], hit["id"]) for hit in body["data"]] if status == 200 else status
+            if found != [("organizations", f"org-{word}")]:
+                failures.append((word, "search", found))
+
+    threads = [threading.Thread(target=write_then_search, args=(word,)) for word in words]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

@@ -21,8 +21,8 @@ from api.model.links import add_citation_urls, record_url, segment, with_links
 from api.model.rendering import served
 from api.store.changes import list_changes
 from api.store.quotes import NEAR_THRESHOLD, split_sentences, verify_passage
+from api.store.ranking import search_all
 from api.store.reads import get_row
-from api.store.search import search_all
 from api.store.timeline import DATED, entry_date
 from api.store.timeline import read_page as read_timeline
 

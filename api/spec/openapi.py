@@ -296,10 +296,12 @@ def add_cross_collection_views(spec: APISpec) -> None:
             spec,
             "search",
             "Search every collection",
-            "SQLite FTS5 with the porter stemmer; any string is a valid query (operators are taken "
-            "literally). Hits ranked by bm25, best first, each with a highlighted snippet; keyset-paged "
-            "like the lists (equal ranks by collection, then id). Every page ranks all matches again, "
-            "so a write between pages can move a hit across the cursor.",
+            "English-stemmed words, every one required; any string is a valid query (operators are "
+            "taken literally; a trailing * asks for a prefix). Hits ranked by BM25 (a Tantivy index "
+            "kept in step with every write), best first, equal ranks in index order, each with a "
+            "highlighted snippet. The cursor holds the next hit's position in the ranking, at most "
+            "100,000 deep; each page ranks the hits before it again, so a write between pages can "
+            "move a hit across the cursor.",
             SearchQuerySchema,
             {"cursor": "Cursor"},
             "SearchHit",

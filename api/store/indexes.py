@@ -1,16 +1,19 @@
-"""Indexes of the read path beyond each table's own: full-text search and the timeline."""
+"""Indexes of the read path beyond each table's own: full-text search, its ranking queue and the timeline."""
 
 import sqlite_utils
 
 from api.model.collections import COLLECTIONS
+from api.store.ranking import create_search_queue
 from api.store.search import enable_search
 from api.store.timeline import DATED
 
 
 def create_read_indexes(db: sqlite_utils.Database) -> None:
-    """Every collection's FTS5 index and the timeline's (start, end, id) index per dated collection."""
+    """Every collection's FTS5 index, the ranking index's queue (api/store/ranking.py) and the
+    timeline's (start, end, id) index per dated collection."""
     for collection in COLLECTIONS.values():
         enable_search(db, collection)
+    create_search_queue(db)
     create_timeline_indexes(db)
 
 

@@ -27,6 +27,7 @@ from api.model.rows import SERVED_COLUMNS, column_types, from_row, row_etag, sor
 from api.store.changes import full_row, stored_record
 from api.store.db import connect, create_curation_tables, create_table
 from api.store.indexes import create_read_indexes, create_timeline_indexes
+from api.store.ranking import create_search_queue
 from api.store.search import enable_search, fts_table, searchable_columns
 
 MIGRATIONS = Migrations("icc-events")
@@ -162,6 +163,13 @@ def served_representations(db: sqlite_utils.Database) -> None:
             if entry["collection"] in COLLECTIONS
         ]
         db.conn.executemany("UPDATE changes SET etag = ? WHERE seq = ?", etags)
+
+
+@MIGRATIONS(name="search_queue")
+def search_queue(db: sqlite_utils.Database) -> None:
+    """The ranking index's queue and its triggers (api/store/ranking.py); the index itself is built
+    from the records on its first use, or by `icc-events serve` before its workers start."""
+    create_search_queue(db)
 
 
 MIGRATION_BATCH = 2000

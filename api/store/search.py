@@ -10,8 +10,7 @@ import sqlite_utils
 from marshmallow import fields
 from marshmallow.validate import OneOf
 
-from api.model.collections import COLLECTIONS, Collection
-from api.store.paging import decode_cursor, encode_cursor, keyset_sql
+from api.model.collections import Collection
 
 # A token ending in * (after at least one other character) is a prefix query; everything else is literal.
 PREFIX_TOKEN = re.compile(r"^(.*[^*])\*+$", re.DOTALL)
@@ -131,20 +130,6 @@ def has_many_matches(db: sqlite_utils.Database, collection: Collection, q: str) 
     return db.execute(sql, [match_expression(q), MANY_MATCHES]).fetchone()[0] >= MANY_MATCHES
 
 
-# Hits in rank order; ties (repeated wording ranks the same) by collection, then id.
-SEARCH_ORDER = [("rank", False), ("collection", False), ("id", False)]
-
-
-def search_all(
-    db: sqlite_utils.Database, q: str, names: list[str], limit: int, after: list | None = None
-) -> list[dict]:
-    """The best hits across collections by bm25 after the cursor values, each with its collection,
-    label and a snippet."""
-    expression = match_expression(q)
-    with one_snapshot(db):
-        return [labelled(db, expression, hit) for hit in ranked_hits(db, expression, names, limit, after)]
-
-
 @contextmanager
 def one_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
     """One read transaction (unless one is open), so labels and snippets come from the records the
@@ -157,63 +142,3 @@ def one_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
         yield
     finally:
         db.conn.rollback()
-
-
-def ranked_hits(
-    db: sqlite_utils.Database, expression: str, names: list[str], limit: int, after: list | None
-) -> list[dict]:
-    """The best hits by bm25 after the cursor values: collection, id, rank and the record's rowid."""
-    if not expression:
-        return []
-    selects, params = [], []
-    for name in names:
-        collection = COLLECTIONS[name]
-        fts, table = fts_table(collection), collection.table
-        selects.append(
-            f"SELECT ? AS collection, r.id AS id, bm25([{fts}], {column_weights(collection)}) AS rank, "
-            f"r.rowid AS record_rowid "
-            f"FROM [{fts}] JOIN [{table}] AS r ON r.rowid = [{fts}].rowid WHERE [{fts}] MATCH ?"
-        )
-        params.extend([name, expression])
-    sql, params = keyset_sql(f"({' UNION ALL '.join(selects)})", [], params, SEARCH_ORDER, after)
-    return list(db.query(sql, [*params, limit]))
-
-
-def labelled(db: sqlite_utils.Database, expression: str, hit: dict) -> dict:
-    """A ranked hit with its record's label and snippet: made for the hits shown only, as a snippet
-    of every match (long source texts among them) costs more than ranking them."""
-    collection = COLLECTIONS[hit["collection"]]
-    fts = fts_table(collection)
-    label, snippet = db.execute(
-        f"SELECT r.[{collection.label_field}], snippet([{fts}], -1, ?, ?, ?, {SNIPPET_TOKENS}) "
-        f"FROM [{fts}] JOIN [{collection.table}] AS r ON r.rowid = [{fts}].rowid "
-        f"WHERE [{fts}] MATCH ? AND [{fts}].rowid = ?",
-        [MARK_OPEN, MARK_CLOSE, ELLIPSIS, expression, hit["record_rowid"]],
-    ).fetchone()
-    return {
-        "collection": hit["collection"],
-        "id": hit["id"],
-        "label": label,
-        "snippet": snippet,
-        "rank": hit["rank"],
-    }
-
-
-SEARCH_CURSOR = "search"
-
-
-def read_page(db: sqlite_utils.Database, args: dict) -> tuple[list[dict], str | None]:
-    """One page of hits for validated search arguments (q, collections, cursor, limit), and the
-    cursor of the next page, None on the last."""
-    names = args.get("collections") or list(COLLECTIONS)
-    after = None
-    if "cursor" in args:
-        after = decode_cursor(args["cursor"], SEARCH_CURSOR, len(SEARCH_ORDER), numbers=True)
-    expression, limit = match_expression(args["q"]), args["limit"]
-    with one_snapshot(db):
-        # One hit past the page says whether there is a next one; it needs no snippet.
-        ranked = ranked_hits(db, expression, names, limit + 1, after)
-        hits = [labelled(db, expression, hit) for hit in ranked[:limit]]
-    if len(ranked) <= limit:
-        return hits, None
-    return hits, encode_cursor(SEARCH_CURSOR, [hits[-1][column] for column, _ in SEARCH_ORDER])

@@ -20,10 +20,10 @@ from api.store.changes import list_changes
 from api.store.facets import facet_counts, facet_fields
 from api.store.filters import conditions, date_range_filters, membership_filters, text_filters
 from api.store.paging import encode_cursor
+from api.store.ranking import read_page as read_search_page
 from api.store.reads import get_row, list_rows
 from api.store.reads import labels_of as store_labels_of
 from api.store.search import MARK_CLOSE, MARK_OPEN
-from api.store.search import read_page as read_search_page
 from api.store.timeline import DATED, read_page
 from api.web import links
 from api.web.database import get_db

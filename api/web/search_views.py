@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, request, url_for
 
-from api.store.search import read_page
+from api.store.ranking import read_page
 from api.web.caching import read_response, representation_etag
 from api.web.database import get_db
 from api.web.links import link_next, record_url, self_url
