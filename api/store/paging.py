@@ -2,7 +2,6 @@
 
 import base64
 import json
-import math
 
 from api.model.errors import InvalidArgument
 
@@ -12,12 +11,17 @@ def encode_cursor(sort: str, values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, width: int, numbers: bool = False) -> list:
-    """The sort values stored in a cursor made for this sort; a 400 for anything else.
+def invalid_cursor() -> InvalidArgument:
+    """The 400 for a cursor this API did not issue for the sort (or search) it is given to."""
+    return InvalidArgument(
+        "The cursor is not one this API issued for this sort.",
+        errors={"cursor": "Not a cursor issued for this sort."},
+    )
 
-    Values are strings and integers; with numbers, finite floats too (a search hit's rank).
-    """
-    kinds = (str, int, float) if numbers else (str, int)
+
+def decode_cursor(cursor: str, sort: str, width: int) -> list:
+    """The sort values (strings and integers) stored in a cursor made for this sort; a 400 for
+    anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stored_sort, values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -25,16 +29,12 @@ def decode_cursor(cursor: str, sort: str, width: int, numbers: bool = False) -> 
             stored_sort == sort
             and isinstance(values, list)
             and len(values) == width
-            and all(isinstance(v, kinds) and not isinstance(v, bool) for v in values)
-            and all(math.isfinite(v) for v in values if isinstance(v, float))
+            and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
         )
     except (ValueError, TypeError, UnicodeError):
         valid = False
     if not valid:
-        raise InvalidArgument(
-            "The cursor is not one this API issued for this sort.",
-            errors={"cursor": "Not a cursor issued for this sort."},
-        )
+        raise invalid_cursor()
     return values
 
 

@@ -37,8 +37,8 @@ import tantivy
 from marshmallow import fields
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.errors import InvalidArgument
-from api.store.paging import decode_cursor, encode_cursor
+from api.store.db import feed_id
+from api.store.paging import decode_cursor, encode_cursor, invalid_cursor
 from api.store.search import (
     ELLIPSIS,
     MARK_CLOSE,
@@ -54,8 +54,8 @@ from api.store.search import (
 QUEUE = "search_queue"
 # Bump when the index's schema or analysis changes: an index of another format is built again.
 INDEX_FORMAT = 1
-# Each record is indexed as three fields, weighted as FTS5's bm25 weights its columns
-# (api.store.search.column_weights): its label (title or name), its notes, and the rest.
+# Each record is indexed as three fields, weighted as FTS5's bm25 weighed its columns: its label
+# (title or name) most, its notes least, the rest between.
 LABEL, NOTES, TEXT = "label", "notes", "text"
 FIELD_BOOSTS = ((LABEL, 4.0), (TEXT, 1.0), (NOTES, 0.5))
 KEY = "id"
@@ -124,11 +124,6 @@ def create_search_queue(db: sqlite_utils.Database) -> None:
 def queue_mark(db: sqlite_utils.Database) -> int:
     """The last queue entry, 0 for none (read in the caller's transaction)."""
     return db.execute(f"SELECT coalesce(max(seq), 0) FROM {QUEUE}").fetchone()[0]
-
-
-def feed_id(db: sqlite_utils.Database) -> str:
-    row = db.execute("SELECT id FROM feed").fetchone() if db["feed"].exists() else None
-    return row[0] if row else ""
 
 
 def database_file(db: sqlite_utils.Database) -> str:
@@ -458,10 +453,7 @@ def read_page(db: sqlite_utils.Database, args: dict) -> tuple[list[dict], str | 
     if "cursor" in args:
         (offset,) = decode_cursor(args["cursor"], SEARCH_CURSOR, 1)
         if not isinstance(offset, int) or not 0 < offset <= MAX_SEARCH_OFFSET:
-            raise InvalidArgument(
-                "The cursor is not one this API issued for this sort.",
-                errors={"cursor": "Not a cursor issued for this sort."},
-            )
+            raise invalid_cursor()
     q, limit = args["q"], args["limit"]
     with one_snapshot(db):
         # One hit past the page says whether there is a next one; it needs no snippet.

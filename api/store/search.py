@@ -37,13 +37,6 @@ def fts_table(collection: Collection) -> str:
     return f"{collection.table}_fts"
 
 
-def column_weights(collection: Collection) -> str:
-    """bm25 weights in index column order: a match in the title or name counts most, in notes least."""
-    label = collection.label_field
-    weights = {label: 4.0, "notes": 0.5}
-    return ", ".join(str(weights.get(c, 1.0)) for c in searchable_columns(collection))
-
-
 def enable_search(db: sqlite_utils.Database, collection: Collection) -> None:
     """The collection's FTS5 index, with triggers so every later write through SQL stays searchable."""
     db[collection.table].enable_fts(
