@@ -1,7 +1,9 @@
 """The registry of collections: each one's schema, table, sort allowlist and filters."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
+from typing import TypeVar
 
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
@@ -18,6 +20,7 @@ from schemas.warrants import WarrantSchema
 # Fields that state nothing about the world, so need no citation: the id, the evidence itself, the
 # curator's note; every dump-only field (timestamps, links, computed values) is exempt as well.
 NOT_FACTUAL = ("id", "citations", "notes")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,21 @@ class Collection:
             and name != "id"
             and ("references" in f.metadata or "codes" in f.metadata or _is_enum(f))
         }
+
+
+def per_collection(derive: Callable[["Collection"], T]) -> Callable[["Collection"], T]:
+    """derive(collection) worked out once per collection and shared: what a schema implies is fixed
+    at import, and writes ask for it once per record. Callers must not change what they get."""
+    cache: dict[int, tuple[Collection, T]] = {}
+
+    @wraps(derive)
+    def cached(collection: Collection) -> T:
+        hit = cache.get(id(collection))
+        if hit is None or hit[0] is not collection:  # keeps the collection, so its id is not reused
+            hit = cache[id(collection)] = (collection, derive(collection))
+        return hit[1]
+
+    return cached
 
 
 def _is_enum(f: fields.Field) -> bool:

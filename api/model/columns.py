@@ -4,11 +4,10 @@ The API's CSV pages, the CSV bundle and the SQLite export all take their columns
 public_columns, so they cannot drift apart; the stored-only columns (etag, *_sort) are never in it.
 """
 
-import json
-
 from marshmallow import fields
 
-from api.model.collections import Collection
+from api.model.collections import Collection, per_collection
+from api.model.encoding import encode_json
 from api.model.rows import DUMPED_DATE_PARTS
 from schemas.common import is_partial_date
 
@@ -17,7 +16,13 @@ STORED_PART = {"earliest": "start", "latest": "end"}
 
 
 def public_columns(collection: Collection) -> list[str]:
-    """The schema's fields in order, partial dates spread as field.part; no links."""
+    """The schema's fields in order, partial dates spread as field.part; no links (a new list on
+    every call)."""
+    return list(_public_columns(collection))
+
+
+@per_collection
+def _public_columns(collection: Collection) -> list[str]:
     columns = []
     for name, f in collection.schema.fields.items():
         if name == "links":
@@ -57,7 +62,7 @@ def cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return encode_json(value)
     return str(value)
 
 

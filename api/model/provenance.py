@@ -128,9 +128,10 @@ def field_basis(record: dict) -> dict[str, str]:
     }
 
 
-def record_basis(record: dict) -> str | None:
-    """The weakest basis of the record's cited values; None when no citation carries one."""
-    return weakest_basis(field_basis(record).values())
+def record_basis(basis_by_field: dict[str, str]) -> str | None:
+    """The weakest basis of the record's cited values (field_basis' result); None when no citation
+    carries one."""
+    return weakest_basis(basis_by_field.values())
 
 
 def text_sha256(text: str) -> str:

@@ -14,13 +14,9 @@ import orjson
 
 from api.model.collections import Collection
 from api.model.columns import csv_row, public_columns
+from api.model.encoding import encode_json
 from api.model.links import STORED_ROOT, with_links
 from api.model.rows import SERVED_COLUMNS, from_row, row_etag
-
-
-def encode_json(value) -> str:
-    """Compact JSON as the API's responses encode it (orjson, keys in the order given)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def csv_line(values: list[str]) -> str:

@@ -1,12 +1,12 @@
 """How a record maps to a table row and back: partial dates spread over columns, lists as JSON."""
 
 import hashlib
-import json
 
 import orjson
 from marshmallow import fields
 
-from api.model.collections import Collection
+from api.model.collections import Collection, per_collection
+from api.model.encoding import canonical_json, encode_json
 from schemas.common import PartialDateSchema, date_bounds
 
 # A partial date's parts as the API serves them (issued.date ... issued.latest), from its schema,
@@ -40,7 +40,7 @@ def to_row(collection: Collection, record: dict) -> dict:
         if name in dated:
             row.update(partial_date_columns(name, value))
         elif _is_json(f):
-            row[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            row[name] = encode_json(value)
         else:
             row[name] = value
     return row
@@ -73,25 +73,24 @@ def from_row(collection: Collection, row: dict) -> dict:
     return record
 
 
-# Every page reads rows of the same few collections: how each field is read back is worked out once.
-_READ_PLANS: dict[int, tuple[Collection, list[tuple[str, str]]]] = {}
-
-
+@per_collection
 def _read_plan(collection: Collection) -> list[tuple[str, str]]:
-    """(field, "date" | "json" | "plain") for each of the collection's fields, in schema order."""
-    cached = _READ_PLANS.get(id(collection))
-    if cached is None or cached[0] is not collection:
-        dated = collection.partial_dates()
-        plan = [
-            (name, "date" if name in dated else "json" if _is_json(f) else "plain")
-            for name, f in collection.schema.fields.items()
-        ]
-        cached = _READ_PLANS[id(collection)] = (collection, plan)
-    return cached[1]
+    """(field, "date" | "json" | "plain") for each of the collection's fields, in schema order: every
+    page reads rows of the same few collections, so this is worked out once."""
+    dated = collection.partial_dates()
+    return [
+        (name, "date" if name in dated else "json" if _is_json(f) else "plain")
+        for name, f in collection.schema.fields.items()
+    ]
 
 
 def column_types(collection: Collection) -> dict:
-    """Column name -> Python type, for sqlite-utils to create the table."""
+    """Column name -> Python type, for sqlite-utils to create the table (a new dict on every call)."""
+    return dict(_column_types(collection))
+
+
+@per_collection
+def _column_types(collection: Collection) -> dict:
     columns = {}
     dated = collection.partial_dates()
     for name, f in collection.schema.fields.items():
@@ -112,5 +111,4 @@ def column_types(collection: Collection) -> dict:
 def row_etag(row: dict) -> str:
     """A digest of everything stored in a row: it changes whenever the record changes."""
     content = {k: v for k, v in row.items() if k != "etag"}
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()[:32]

@@ -5,6 +5,7 @@ import json
 import sqlite_utils
 
 from api.model.collections import COLLECTIONS, Collection
+from api.model.encoding import encode_json
 from api.model.links import without_links
 from api.model.provenance import field_basis, record_basis, text_sha256
 from api.model.rendering import served, stamped
@@ -33,7 +34,7 @@ def stored_record(collection: Collection, record: dict, created_at: str, updated
     record = {**record, "created_at": created_at, "updated_at": updated_at}
     if "citations" in collection.schema.fields:
         record["field_basis"] = field_basis(record)
-        record["basis"] = record_basis(record)
+        record["basis"] = record_basis(record["field_basis"])
     if collection.name == "sources":
         record["sha256"] = text_sha256(record["text"])
         record["length"] = len(record["text"])
@@ -82,7 +83,7 @@ def log_change(
 
 
 def _json(value: dict | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if value is None else encode_json(value)
 
 
 def list_changes(

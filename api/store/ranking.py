@@ -36,7 +36,7 @@ import sqlite_utils
 import tantivy
 from marshmallow import fields
 
-from api.model.collections import COLLECTIONS, Collection
+from api.model.collections import COLLECTIONS, Collection, per_collection
 from api.store.db import feed_id
 from api.store.paging import decode_cursor, encode_cursor, invalid_cursor
 from api.store.search import (
@@ -137,23 +137,34 @@ def database_file(db: sqlite_utils.Database) -> str:
 # Documents ------------------------------------------------------------------------------------------
 
 
+@per_collection
+def document_fields(collection: Collection) -> tuple[tuple[str, bool, str], ...]:
+    """(column, holds a JSON list, index field) for each searchable column, worked out once."""
+    return tuple(
+        (
+            column,
+            isinstance(collection.schema.fields[column], fields.List),
+            LABEL if column == collection.label_field else NOTES if column == "notes" else TEXT,
+        )
+        for column in searchable_columns(collection)
+    )
+
+
 def document(collection: Collection, row: dict) -> tantivy.Document:
     """A record's searchable text as the index's three fields."""
     doc = tantivy.Document()
     doc.add_text(KEY, row["id"])
     rest = []
-    for column in searchable_columns(collection):
+    for column, is_list, field in document_fields(collection):
         value = row.get(column)
         if value is None:
             continue
-        if isinstance(collection.schema.fields[column], fields.List):
+        if is_list:
             value = "\n".join(json.loads(value))
-        if column == collection.label_field:
-            doc.add_text(LABEL, value)
-        elif column == "notes":
-            doc.add_text(NOTES, value)
-        else:
+        if field == TEXT:
             rest.append(value)
+        else:
+            doc.add_text(field, value)
     doc.add_text(TEXT, "\n".join(rest))
     return doc
 

@@ -8,7 +8,8 @@ from werkzeug.http import parse_accept_header
 
 from api.model.collections import Collection
 from api.model.columns import csv_row, field_of, public_columns
-from api.model.rendering import csv_line, encode_json
+from api.model.encoding import encode_json
+from api.model.rendering import csv_line
 from api.web.errors import APIProblem
 
 MEDIA_TYPES = {

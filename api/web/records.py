@@ -3,7 +3,8 @@
 from flask import Blueprint, current_app, request, url_for
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.rendering import encode_json, served
+from api.model.encoding import encode_json
+from api.model.rendering import served
 from api.store.changes import data_version
 from api.store.facets import facet_counts
 from api.store.filters import conditions
