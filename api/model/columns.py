@@ -4,6 +4,8 @@ The API's CSV pages, the CSV bundle and the SQLite export all take their columns
 public_columns, so they cannot drift apart; the stored-only columns (etag, *_sort) are never in it.
 """
 
+import functools
+
 from marshmallow import fields
 
 from api.model.collections import Collection, per_collection
@@ -34,6 +36,7 @@ def _public_columns(collection: Collection) -> list[str]:
     return columns
 
 
+@functools.lru_cache(maxsize=1024)  # public columns only: a CSV line asks for each, per record
 def field_of(column: str) -> tuple[str, str | None]:
     """issued.date -> ("issued", "date"); title -> ("title", None)."""
     name, _, part = column.partition(".")

@@ -8,6 +8,8 @@ from marshmallow import fields
 from api.model.collections import Collection
 from schemas.common import BASES, weakest_basis
 
+BASE_RANK = {basis: rank for rank, basis in enumerate(BASES)}  # 0 is the strongest
+
 
 def citation_problems(record: dict, source_texts: Mapping[str, str]) -> dict[str, str]:
     """Field path -> problem, for every citation whose quote is not the source text at its offsets."""
@@ -116,16 +118,16 @@ def path_exists(schema_fields: Mapping[str, fields.Field], steps: list[str]) -> 
 
 def field_basis(record: dict) -> dict[str, str]:
     """Top-level field -> basis of its value: the strongest basis among the citations supporting it."""
-    found: dict[str, set[str]] = {}
+    strongest: dict[str, int | None] = {}  # field -> index in BASES, in the order fields are first named
     for citation in record.get("citations") or []:
         basis = citation.get("basis")
+        rank = BASE_RANK.get(basis) if isinstance(basis, str) else None
         for path in citation.get("supports") or []:
-            found.setdefault(path.split(".")[0], set()).add(basis)
-    return {
-        name: BASES[min(BASES.index(b) for b in bases if b in BASES)]
-        for name, bases in found.items()
-        if any(b in BASES for b in bases)
-    }
+            name = path.partition(".")[0]
+            best = strongest.setdefault(name, rank)
+            if rank is not None and (best is None or rank < best):
+                strongest[name] = rank
+    return {name: BASES[rank] for name, rank in strongest.items() if rank is not None}
 
 
 def record_basis(basis_by_field: dict[str, str]) -> str | None:

@@ -32,14 +32,13 @@ def sort_column(collection: Collection, name: str) -> str:
 def to_row(collection: Collection, record: dict) -> dict:
     """A loaded (validated) record as a flat row for its table."""
     row = {}
-    dated = collection.partial_dates()
-    for name, f in collection.schema.fields.items():
+    for name, kind in _read_plan(collection):
         if name == "links" or name not in record:
             continue
         value = record[name]
-        if name in dated:
+        if kind == "date":
             row.update(partial_date_columns(name, value))
-        elif _is_json(f):
+        elif kind == "json":
             row[name] = encode_json(value)
         else:
             row[name] = value
@@ -75,8 +74,8 @@ def from_row(collection: Collection, row: dict) -> dict:
 
 @per_collection
 def _read_plan(collection: Collection) -> list[tuple[str, str]]:
-    """(field, "date" | "json" | "plain") for each of the collection's fields, in schema order: every
-    page reads rows of the same few collections, so this is worked out once."""
+    """(field, "date" | "json" | "plain") for each of the collection's fields, in schema order: how
+    each is stored, worked out once, as every write and every page's read asks it per record."""
     dated = collection.partial_dates()
     return [
         (name, "date" if name in dated else "json" if _is_json(f) else "plain")
