@@ -77,6 +77,23 @@ def test_merge_patch_changes_only_the_given_fields(client, writer):
     assert response.headers["ETag"] == etag_of(client, ICC) != ""
 
 
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        ({"": None, "6": None}, {"", "6"}),
+        ({"created_at": None}, {"created_at"}),
+        ({"issued": {"date": "2024", "colour": None}}, {"issued.colour"}),
+    ],
+)
+def test_merge_patch_naming_no_writable_field_is_422_even_as_a_removal(client, writer, body, named):
+    url = "/v1/warrants/warrant-benjamin-netanyahu"
+    before = client.get(url)
+    response = patch(client, writer, url, body, before.headers["ETag"])
+    problem = assert_problem(response, 422)
+    assert set(problem["errors"]) == named
+    assert client.get(url).get_data() == before.get_data()
+
+
 def test_put_replaces_the_record(client, writer):
     url = "/v1/officials/tomoko-akane"
     body = new_official("tomoko-akane", name="Tomoko Akane", role="ICC President")

@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields
 from api.model.clock import now_iso
 from api.model.collections import COLLECTIONS, Collection
 from api.model.errors import Busy, Conflict, InvalidRecord, NotFound, StaleVersion
+from api.model.merge_patch import merge_patch
 from api.model.provenance import citation_problems, flatten_errors, reference_problems, support_problems
 from api.model.rendering import served
 from api.model.rows import SERVED_COLUMNS
@@ -191,6 +192,41 @@ def replacement(
             {"text": "A source's text cannot change: citations point into it. Add a new source."}
         )
     return record
+
+
+def patch_record(
+    db: sqlite_utils.Database,
+    collection: Collection,
+    record_id: str,
+    patch: object,
+    matches: Callable[[str], bool],
+    actor: str,
+) -> dict:
+    """Apply a JSON merge patch to a record. Every member it names must be a writable field, even one
+    it removes: a null for a field that is not there is a mistake the client should hear about."""
+    if isinstance(patch, dict):
+        unknown = unwritable_members(collection.schema, patch)
+        if unknown:
+            raise InvalidRecord(unknown)
+    return replace_record(
+        db, collection, record_id, lambda current: merge_patch(current, patch), matches, actor
+    )
+
+
+def unwritable_members(schema, patch: dict, prefix: str = "") -> dict[str, str]:
+    """'field.path' -> why, for each member of a merge patch that names no writable field of schema,
+    looking into the objects it merges (a list or a scalar replaces, and is validated as a whole)."""
+    found = {}
+    for name, value in patch.items():
+        field = schema.fields.get(name)
+        path = f"{prefix}{name}"
+        if field is None:
+            found[path] = "Unknown field."
+        elif field.dump_only:
+            found[path] = "Read-only: the server sets it."
+        elif isinstance(field, fields.Nested) and not field.many and isinstance(value, dict):
+            found.update(unwritable_members(field.schema, value, f"{path}."))
+    return found
 
 
 def same_content(row: dict, new_row: dict) -> bool:

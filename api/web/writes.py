@@ -5,8 +5,7 @@ import json
 from flask import Blueprint, current_app, request
 
 from api.model.collections import COLLECTIONS, Collection
-from api.model.merge_patch import merge_patch
-from api.store.editing import create_record, delete_record, replace_record
+from api.store.editing import create_record, delete_record, patch_record, replace_record
 from api.web.auth import require_scope
 from api.web.caching import etag_matches
 from api.web.database import get_db
@@ -140,14 +139,7 @@ def patch_view(collection: Collection):
         token = require_scope(collection.write_scope(request.method))
         matches = if_match_predicate()
         patch = json_body(MERGE_PATCH)
-        row = replace_record(
-            get_db(),
-            collection,
-            record_id,
-            lambda current: merge_patch(current, patch),
-            matches,
-            token["name"],
-        )
+        row = patch_record(get_db(), collection, record_id, patch, matches, token["name"])
         return record_response(collection, row, 200)
 
     view.__name__ = f"patch_{collection.singular}"
