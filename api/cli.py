@@ -21,7 +21,7 @@ from api.server.process import run
 from api.spec.openapi import render_spec
 from api.store.check import check_database, coverage_lines, record_count
 from api.store.db import connect
-from api.store.health import DatabaseUnusable, ensure_usable
+from api.store.health import CHECK_SECONDS, DatabaseUnusable, ensure_usable
 from api.store.migrations import migrate, pending
 from api.store.ranking import ensure_index
 from api.store.tokens import TokenError, create_token, list_tokens, revoke_token
@@ -199,9 +199,15 @@ def serve(db_path, host, port, workers):
         build_database(db_path)
         click.echo(f"Built {db_path} from the seed files.")
     try:
-        ensure_usable(db_path)
+        whole = ensure_usable(db_path)
     except DatabaseUnusable as error:
         raise click.ClickException(str(error)) from None
+    if not whole:
+        click.echo(
+            f"Checked {db_path} for {CHECK_SECONDS:g} s (quick_check) and found nothing wrong; "
+            "a corrupt page past that is a 503 when a query reads it.",
+            err=True,
+        )
     # Before the workers fork: they find nothing pending, and none waits on another's upgrade. A
     # replica's file is the primary's copy, replaced by `icc-events follow`: the primary migrates it.
     if not setting("PRIMARY_URL"):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from api.store.health import DatabaseUnusable
+from api.store.health import DatabaseUnusable, ensure_usable
 from api.web.app import create_app
 from api.web.database import get_db
 from tests.conftest import ContractClient, assert_problem, make_token
@@ -104,6 +104,25 @@ def test_truncated_database_is_refused_at_start(db_path):
     db_path.write_bytes(data[: len(data) // 2])
     with pytest.raises(DatabaseUnusable):
         create_app({"DATABASE": str(db_path)})
+
+
+def test_start_up_check_reads_a_seed_sized_file_whole(db_path):
+    assert ensure_usable(str(db_path)) is True
+
+
+def test_start_up_check_stops_at_its_budget_on_a_file_it_cannot_read_in_time(tmp_path):
+    path = tmp_path / "large.db"
+    conn = sqlite3.connect(path)
+    # NOT NULL columns make quick_check visit every row: some 0.2 s for these 2M, here.
+    conn.execute("CREATE TABLE t (n INTEGER NOT NULL, s TEXT NOT NULL)")
+    conn.execute(
+        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 2000000) "
+        "INSERT INTO t SELECT i, 'x' FROM k"
+    )
+    conn.commit()
+    conn.close()
+    assert ensure_usable(str(path), budget=0.005) is False
+    assert ensure_usable(str(path), budget=60) is True
 
 
 def test_serve_on_a_corrupt_database_exits_nonzero_with_one_line(tmp_path):
