@@ -36,7 +36,7 @@ from servers import ROOT, running  # noqa: E402
 
 READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
 SYNTH_SEED = 0
-SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped"}
+SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped", "settle_s"}
 # Random statements the cold scenarios ask in turn (ids, cursors, speaker and cursor): more than wrk
 # asks in a round at these rates, drawn uniformly from the whole table with a fixed seed.
 RANDOM_PICKS = 20_000
@@ -181,6 +181,33 @@ def tree_rss(process: psutil.Process) -> int:
         return 0
 
 
+def tree_cpu_seconds(process: psutil.Process) -> float:
+    """CPU time (user and system) used so far by a server's processes, master and workers."""
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def settle(server_pid: int, idle_share: float = 0.05, interval: float = 0.25, limit: float = 60.0) -> float:
+    """Wait until the server has finished what it was asked (wrk leaves requests running on a server
+    that cannot answer them within its 2 s), so that its leftover work does not land on the next
+    target's turn: two intervals in a row under idle_share of one core, at most limit seconds.
+    Returns how long it waited."""
+    server, started, quiet = psutil.Process(server_pid), time.monotonic(), 0
+    used = tree_cpu_seconds(server)
+    while quiet < 2 and time.monotonic() - started < limit:
+        time.sleep(interval)
+        now = tree_cpu_seconds(server)
+        quiet = quiet + 1 if now - used < idle_share * interval else 0
+        used = now
+    return round(time.monotonic() - started, 2)
+
+
 def timed_dump(url: str, headers: dict, server_pid: int) -> dict:
     """Stream the whole answer once, measuring its time and the server's peak RSS meanwhile."""
     server = psutil.Process(server_pid)
@@ -306,6 +333,7 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
                         result = measure(scenario, request, base, process.pid, options, ids[target])
                     except (OSError, HTTPException, subprocess.CalledProcessError) as error:
                         result = {"skipped": f"failed: {error!r}"[:200]}
+                    result["settle_s"] = settle(process.pid)
                     measured[target].append(result)
             for target, rounds_measured in measured.items():
                 results[target][scenario.name] = median_round(rounds_measured)
