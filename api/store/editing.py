@@ -203,7 +203,8 @@ def patch_record(
     actor: str,
 ) -> dict:
     """Apply a JSON merge patch to a record. Every member it names must be a writable field, even one
-    it removes: a null for a field that is not there is a mistake the client should hear about."""
+    it removes (read-only ones are ignored, as in a record sent back as read): a null for a field
+    that does not exist is a mistake the client should hear about."""
     if isinstance(patch, dict):
         unknown = unwritable_members(collection.schema, patch)
         if unknown:
@@ -223,7 +224,7 @@ def unwritable_members(schema, patch: dict, prefix: str = "") -> dict[str, str]:
         if field is None:
             found[path] = "Unknown field."
         elif field.dump_only:
-            found[path] = "Read-only: the server sets it."
+            continue  # a record as read may be sent back: its read-only fields are left as they are
         elif isinstance(field, fields.Nested) and not field.many and isinstance(value, dict):
             found.update(unwritable_members(field.schema, value, f"{path}."))
     return found
