@@ -84,7 +84,7 @@ def test_merge_patch_changes_only_the_given_fields(client, writer):
         ({"issued": {"date": "2024", "colour": None}}, {"issued.colour"}),
     ],
 )
-def test_merge_patch_naming_no_writable_field_is_422_even_as_a_removal(client, writer, body, named):
+def test_merge_patch_naming_no_field_is_422_even_as_a_removal(client, writer, body, named):
     url = "/v1/warrants/warrant-benjamin-netanyahu"
     before = client.get(url)
     response = patch(client, writer, url, body, before.headers["ETag"])

@@ -202,11 +202,11 @@ def patch_record(
     matches: Callable[[str], bool],
     actor: str,
 ) -> dict:
-    """Apply a JSON merge patch to a record. Every member it names must be a writable field, even one
-    it removes (read-only ones are ignored, as in a record sent back as read): a null for a field
-    that does not exist is a mistake the client should hear about."""
+    """Apply a JSON merge patch to a record. Every member it names must be a field, even one it removes:
+    a null for a field that does not exist is a mistake the client should hear about. Read-only
+    fields are ignored, so that a record can be sent back as it was read."""
     if isinstance(patch, dict):
-        unknown = unwritable_members(collection.schema, patch)
+        unknown = unknown_members(collection.schema, patch)
         if unknown:
             raise InvalidRecord(unknown)
     return replace_record(
@@ -214,9 +214,9 @@ def patch_record(
     )
 
 
-def unwritable_members(schema, patch: dict, prefix: str = "") -> dict[str, str]:
-    """'field.path' -> why, for each member of a merge patch that names no writable field of schema,
-    looking into the objects it merges (a list or a scalar replaces, and is validated as a whole)."""
+def unknown_members(schema, patch: dict, prefix: str = "") -> dict[str, str]:
+    """'field.path' -> why, for each member of a merge patch that names no field of schema, looking
+    into the objects it merges (a list or a scalar replaces, and is validated as a whole)."""
     found = {}
     for name, value in patch.items():
         field = schema.fields.get(name)
@@ -226,7 +226,7 @@ def unwritable_members(schema, patch: dict, prefix: str = "") -> dict[str, str]:
         elif field.dump_only:
             continue  # a record as read may be sent back: its read-only fields are left as they are
         elif isinstance(field, fields.Nested) and not field.many and isinstance(value, dict):
-            found.update(unwritable_members(field.schema, value, f"{path}."))
+            found.update(unknown_members(field.schema, value, f"{path}."))
     return found
 
 
