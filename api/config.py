@@ -32,6 +32,9 @@ DEFAULTS = {
     ],
     # Serve the database through a read-only connection (works even as root, unlike chmod).
     "READ_ONLY": False,
+    # Check the file's structure (quick_check, at most 2 s) as the app starts. `serve` checks once
+    # itself, before its workers fork, and starts them with this off.
+    "CHECK_ON_START": True,
     # How long a request waits for a lock held by another connection before it gets a 503.
     "DB_BUSY_TIMEOUT_MS": 5000,
     # Client input caps: longer query strings get a 414, longer ids a 400.
@@ -157,6 +160,7 @@ ENVIRONMENT = {
     "ICC_EVENTS_CORS_ORIGINS": ("CORS_ORIGINS", str),
     "ICC_EVENTS_CACHE_MAX_AGE": ("CACHE_MAX_AGE", int),
     "ICC_EVENTS_READ_ONLY": ("READ_ONLY", parse_bool),
+    "ICC_EVENTS_CHECK_ON_START": ("CHECK_ON_START", parse_bool),
     "ICC_EVENTS_DB_BUSY_TIMEOUT_MS": ("DB_BUSY_TIMEOUT_MS", int),
     "ICC_EVENTS_MAX_QUERY_STRING_LENGTH": ("MAX_QUERY_STRING_LENGTH", int),
     "ICC_EVENTS_MAX_HEADER_BYTES": ("MAX_HEADER_BYTES", int),

@@ -106,6 +106,18 @@ def test_truncated_database_is_refused_at_start(db_path):
         create_app({"DATABASE": str(db_path)})
 
 
+def test_an_app_told_its_file_was_checked_starts_without_checking_it_again(db_path):
+    # What `serve` tells its workers, having checked the file itself: a corrupt page the check would
+    # refuse is then only met by a query that reads it.
+    data = bytearray(db_path.read_bytes())
+    data[-8192:-4096] = b"\xff" * 4096  # a page the start-up reads do not touch
+    db_path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseUnusable):
+        create_app({"DATABASE": str(db_path)})
+    app = create_app({"DATABASE": str(db_path), "CHECK_ON_START": False})
+    assert app.test_client().get("/healthz").status_code == 200
+
+
 def test_start_up_check_reads_a_seed_sized_file_whole(db_path):
     assert ensure_usable(str(db_path)) is True
 

@@ -63,7 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
     if not read_replica and not Path(app.config["DATABASE"]).exists():
         build_database(app.config["DATABASE"])
 
-    ensure_usable(app.config["DATABASE"])
+    if app.config["CHECK_ON_START"]:
+        ensure_usable(app.config["DATABASE"])
     database.init_app(app)
     if not read_replica:
         # `serve` migrated before its workers forked, so here this is one SELECT; a database opened
