@@ -92,6 +92,13 @@ def write_report(results: dict, path: Path) -> None:
             lines.append(f"\n{target}: {'; '.join(measured)}.")
         before, after = run["load_average_1min"]
         lines.append(f"\nLoad average (1 min) of the machine before and after this size: {before}, {after}.")
+        if cache := run.get("page_cache"):
+            shares = [(name, c["before_read_in"], c["end"]) for name, c in cache.items()]
+            lines.append(
+                "\nShare of the database file in the page cache (read in before each endpoint): before "
+                f"reading it in {min(s[1] for s in shares):.0%} to {max(s[1] for s in shares):.0%}; "
+                f"at each endpoint's end {min(s[2] for s in shares):.0%} to {max(s[2] for s in shares):.0%}."
+            )
         mismatched = [
             f"{name}: {target} {verdict}"
             for name, by_target in run["same_rows"].items()

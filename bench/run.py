@@ -30,6 +30,7 @@ import psutil
 BENCH_DIR = Path(__file__).parent
 sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 
+from page_cache import read_in, resident_share  # noqa: E402
 from report import write_plot, write_report  # noqa: E402
 from scenarios import CURRENT_ETAG, SCENARIOS  # noqa: E402
 from servers import ROOT, running  # noqa: E402
@@ -292,15 +293,37 @@ def median_round(measured: list[dict]) -> dict:
     return {**timed[(len(timed) - 1) // 2], "rounds_rps": [r.get("rps") for r in measured]}
 
 
-def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds: int) -> tuple[dict, dict]:
-    """Every scenario against every target: figures, and the ids each JSON answer returned.
+def served_files(db_path: Path) -> list[Path]:
+    """The files the targets read their answers from: the database, and our search index beside it."""
+    index = Path(f"{db_path}.search")
+    return [db_path, *(sorted(p for p in index.rglob("*") if p.is_file()) if index.is_dir() else [])]
+
+
+def warm(db_path: Path) -> dict:
+    """Read every served file into the page cache; the share of the database resident before."""
+    before = resident_share(db_path)
+    for path in served_files(db_path):
+        read_in(path)
+    return {"before_read_in": round(before, 3), "start": round(resident_share(db_path), 3)}
+
+
+def measure_size(
+    targets: list, db_path: Path, fix: dict, options: tuple, rounds: int
+) -> tuple[dict, dict, dict]:
+    """Every scenario against every target: figures, the ids each JSON answer returned, and how much
+    of the database the page cache held at each scenario's start and end.
 
     All servers are up at once (an idle one costs nothing) and take turns within each scenario, for
     `rounds` rounds, keeping each target's median round: a burst of other work on a shared machine
     then hits every target alike instead of whichever one was running. Dumps run once, and only for
     the largest worker count.
+
+    Each scenario starts with the served files read into the page cache (bench/page_cache.py says
+    why): random records and cursors then cost what the servers do, not what this VM's disk does.
+    No server caches anything.
     """
     results = {target: {} for target, _ in targets}
+    page_cache = {}
     ids = {target: {} for target, _ in targets}
     most_workers = max(count for target, count in targets if target != "datasette")
     with ExitStack() as stack:
@@ -322,6 +345,7 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
                 else:
                     requests[target] = request
             measured = {target: [] for target in requests}
+            page_cache[scenario.name] = warm(db_path)
             if scenario.dump and (loop := scenario.urls(fix, db_path.stem).get("loop")):
                 results.setdefault("loop", {})[scenario.name] = timed_loop(db_path, loop.path)
             for _ in range(1 if scenario.dump else rounds):
@@ -335,11 +359,12 @@ def measure_size(targets: list, db_path: Path, fix: dict, options: tuple, rounds
                         result = {"skipped": f"failed: {error!r}"[:200]}
                     result["settle_s"] = settle(process.pid)
                     measured[target].append(result)
+            page_cache[scenario.name]["end"] = round(resident_share(db_path), 3)
             for target, rounds_measured in measured.items():
                 results[target][scenario.name] = median_round(rounds_measured)
                 shown = {k: v for k, v in results[target][scenario.name].items() if k in SHOWN}
                 click.echo(f"  {target:<10} {scenario.name:<13} {shown}", err=True)
-    return results, ids
+    return results, ids, page_cache
 
 
 def same_rows(ids_by_target: dict) -> dict:
@@ -429,7 +454,9 @@ def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, 
         fix = fixtures(db_path)
         # Other work on the machine skews every figure: keep the evidence beside them.
         load_before = os.getloadavg()[0]
-        by_target, ids = measure_size(targets, db_path, fix, (duration, threads, connections), rounds)
+        by_target, ids, page_cache = measure_size(
+            targets, db_path, fix, (duration, threads, connections), rounds
+        )
         results["sizes"][str(size)] = {
             "build": info,
             # The random picks are many, and drawn with a fixed seed: their counts are enough.
@@ -437,6 +464,7 @@ def main(sizes, workers, duration, rounds, connections, threads, data_dir, out, 
             "targets": by_target,
             "same_rows": same_rows(ids),
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "page_cache": page_cache,
         }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "results.md")
