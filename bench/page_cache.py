@@ -4,6 +4,10 @@ On this VM the host takes back page cache from an idle guest: hours after a run,
 6 GB 1M-record database was still resident with 21 GB of memory free, and a file read whole lost
 about 10 MB/s of it while idle. A cold-cursor page then read its rows from disk (8 ms a page in
 process, against 1 ms with the file resident), and figures moved with whatever the host had left.
+
+Since Linux 5.2, mincore(2) reports a file's page cache only to a caller that owns the file or may
+write it (root, as the bench runs here); to another it reports only the pages mapped into the
+caller itself, which for a fresh mapping is none.
 """
 
 import ctypes

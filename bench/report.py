@@ -130,7 +130,8 @@ def dump_lines(targets: dict, ours: str, floor: str) -> list[str]:
     sqlite3 loop (bench/dump_loop.py) against ours."""
     lines = [
         "",
-        "| dump (cold) | ours | Datasette | floor | sqlite3 loop | loop / ours (time) |",
+        "| dump (new files, database read in) | ours | Datasette | floor | sqlite3 loop "
+        "| loop / ours (time) |",
         "|---|---|---|---|---|---:|",
     ]
     for scenario in (s for s in SCENARIOS if s.dump):

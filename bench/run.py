@@ -35,6 +35,8 @@ from report import write_plot, write_report  # noqa: E402
 from scenarios import CURRENT_ETAG, SCENARIOS  # noqa: E402
 from servers import ROOT, running  # noqa: E402
 
+from api.store.ranking import index_folder  # noqa: E402
+
 READY = {"ours": "/healthz", "floor": "/lists/sources?limit=1", "datasette": "/-/versions.json"}
 SYNTH_SEED = 0
 SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped", "settle_s"}
@@ -295,7 +297,7 @@ def median_round(measured: list[dict]) -> dict:
 
 def served_files(db_path: Path) -> list[Path]:
     """The files the targets read their answers from: the database, and our search index beside it."""
-    index = Path(f"{db_path}.search")
+    index = index_folder(str(db_path))
     return [db_path, *(sorted(p for p in index.rglob("*") if p.is_file()) if index.is_dir() else [])]
 
 
@@ -304,7 +306,7 @@ def warm(db_path: Path) -> dict:
     before = resident_share(db_path)
     for path in served_files(db_path):
         read_in(path)
-    return {"before_read_in": round(before, 3), "start": round(resident_share(db_path), 3)}
+    return {"before_read_in": round(before, 3)}
 
 
 def measure_size(

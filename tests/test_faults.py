@@ -118,6 +118,16 @@ def test_an_app_told_its_file_was_checked_starts_without_checking_it_again(db_pa
     assert app.test_client().get("/healthz").status_code == 200
 
 
+def test_a_worker_started_with_the_check_turned_off_in_its_environment_skips_it(db_path, monkeypatch):
+    # `serve` hands the setting to its Granian workers through the environment, not through config.
+    data = bytearray(db_path.read_bytes())
+    data[-8192:-4096] = b"\xff" * 4096
+    db_path.write_bytes(bytes(data))
+    monkeypatch.setenv("ICC_EVENTS_CHECK_ON_START", "false")
+    app = create_app({"DATABASE": str(db_path)})
+    assert app.test_client().get("/healthz").status_code == 200
+
+
 def test_start_up_check_reads_a_seed_sized_file_whole(db_path):
     assert ensure_usable(str(db_path)) is True
 

@@ -267,10 +267,11 @@ def test_sighup_reloads_the_workers_and_a_client_that_retries_a_reset_once_gets_
                 try:
                     with urllib.request.urlopen(base_url + "/v1/warrants", timeout=10) as response:
                         return response.status
-                except OSError as error:
-                    # http.client.RemoteDisconnected is one; urllib wraps one met while sending.
-                    reset = isinstance(error, ConnectionResetError) or isinstance(
-                        getattr(error, "reason", None), ConnectionResetError
+                except (OSError, http.client.HTTPException) as error:
+                    # http.client.RemoteDisconnected is a ConnectionResetError; urllib wraps one met
+                    # while sending (a BrokenPipeError, say) in a URLError. Any other failure counts.
+                    reset = isinstance(error, ConnectionError) or isinstance(
+                        getattr(error, "reason", None), ConnectionError
                     )
                     if not reset or attempt:
                         return repr(error)
@@ -296,8 +297,8 @@ def test_sighup_reloads_the_workers_and_a_client_that_retries_a_reset_once_gets_
         assert log_path.read_text().count("Stopped old worker") == 2
     assert len(outcomes) > 20
     assert set(outcomes) == {200}
-    # Rare, not routine: a reload that reset every connection in flight would fail here.
-    assert len(resets) <= max(2, len(outcomes) // 200)
+    # Rare, not routine: at most the one connection each stopped worker had accepted and not read.
+    assert len(resets) <= 2
 
 
 def worker_pids(pid: int) -> list[int]:

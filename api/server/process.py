@@ -35,7 +35,9 @@ def run(db_path: str, host: str, port: int, workers: int) -> None:
     # Each worker builds the app from the environment (create_app), so the database travels there.
     os.environ["ICC_EVENTS_DB"] = str(Path(db_path).resolve())
     # `serve` checked the file before calling this: each worker (and each one a reload or a crash
-    # starts) would only read the same pages again, for up to 2 s on a large file.
+    # starts) would only read the same pages again, for up to 2 s on a large file. On a replica,
+    # `follow` swaps in new copies after that check, and no worker checks those (nor did one before
+    # this setting): a bad page in one is met by the query that reads it, as a 503.
     os.environ["ICC_EVENTS_CHECK_ON_START"] = "false"
     level = setting("LOG_LEVEL").lower()
     Granian(

@@ -314,12 +314,17 @@ ENGINES: dict[str, Engine] = {}
 ENGINES_LOCK = threading.Lock()
 
 
+def index_folder(database: str) -> Path:
+    """Where the search index of the database at this path lives: beside it."""
+    return Path(f"{database}.search")
+
+
 def engine(db: sqlite_utils.Database) -> Engine:
     """This process's engine for the database's file (in memory, one under a temporary folder)."""
     file = database_file(db)
     if not file:
         file = f"{tempfile.gettempdir()}/icc-events-{os.getpid()}-{id(db.conn)}"
-    folder = f"{file}.search"
+    folder = str(index_folder(file))
     with ENGINES_LOCK:
         if folder not in ENGINES:
             ENGINES[folder] = Engine(Path(folder))
