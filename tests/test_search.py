@@ -335,3 +335,71 @@ def test_a_bulk_load_is_ranked_and_leaves_the_queue_empty(tmp_path):
 def test_search_cursor_out_of_range_is_400(client, cursor):
     body = assert_problem(client.get(f"/v1/search?q=court&cursor={cursor}"), 400)
     assert "cursor" in body["errors"]
+
+
+@pytest.fixture(scope="module")
+def many_statements(tmp_path_factory):
+    """A database with enough synthetic statements that "the", in every one's label, scores there
+    under api.store.ranking.NEGLIGIBLE_SCORE."""
+    from seed.synth import add_synthetic_records
+
+    path = tmp_path_factory.mktemp("many") / "synth.db"
+    add_synthetic_records(path, 8000, seed=3)
+    return path
+
+
+def statements_searcher(db: sqlite_utils.Database):
+    from api.store.ranking import engine
+
+    current = engine(db)
+    return current.searchers(current.current(db), ["statements"])["statements"]
+
+
+def place(hit) -> tuple[int, int]:
+    """Where a (score, address) hit is in the index."""
+    return hit[1].segment_ord, hit[1].doc
+
+
+def test_a_word_in_every_label_of_many_records_is_ranked_by_the_fields_that_tell_them_apart(
+    many_statements,
+):
+    from api.store.db import connect
+    from api.store.ranking import NEGLIGIBLE_SCORE, any_field, best_hits, common_fields, parse
+
+    db = connect(str(many_statements), readonly=True)
+    searcher = statements_searcher(db)
+    other = [("text", 1.0), ("notes", 0.5)]
+    assert common_fields(searcher, "the") == ([("label", 4.0)], other)
+    everything = searcher.num_docs
+    full = searcher.search(parse("the"), everything, count=False).hits
+    split = best_hits(searcher, parse("the"), "the", everything)
+    # The same records, best first, each rank short of full BM25's by less than the label's share.
+    assert sorted(map(place, split)) == sorted(map(place, full))
+    scores = [score for score, _ in split]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= f - s < NEGLIGIBLE_SCORE for (f, _), s in zip(full, scores, strict=True))
+    # Records with the word elsewhere come first; those with it only in the label follow.
+    elsewhere = set(map(place, searcher.search(any_field("the", other), everything, count=False).hits))
+    assert 0 < len(elsewhere) < everything
+    assert set(map(place, split[: len(elsewhere)])) == elsewhere
+
+
+def test_pages_of_a_word_in_every_label_are_one_ranking_across_both_steps(many_statements):
+    from api.store.db import connect
+
+    db = connect(str(many_statements), readonly=True)
+    every = every_page(db, "the", 1000)
+    assert {(h["collection"], h["id"]) for h in every} == fts5_matches(db, "the")
+    assert every_page(db, "the", 333) == every
+
+
+def test_a_word_in_every_label_of_a_small_collection_still_counts_there(seed_db_path):
+    # In the seed's ten statements "the" is in every label and some texts, as in the benchmark's
+    # million; here the label's share of a rank is large enough to tell records apart.
+    from api.store.db import connect
+    from api.store.ranking import common_fields
+
+    searcher = statements_searcher(connect(str(seed_db_path), readonly=True))
+    assert searcher.doc_freq("label", "the") == searcher.num_docs
+    assert 0 < searcher.doc_freq("text", "the") < searcher.num_docs
+    assert common_fields(searcher, "the") is None
