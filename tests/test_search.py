@@ -403,3 +403,33 @@ def test_a_word_in_every_label_of_a_small_collection_still_counts_there(seed_db_
     assert searcher.doc_freq("label", "the") == searcher.num_docs
     assert 0 < searcher.doc_freq("text", "the") < searcher.num_docs
     assert common_fields(searcher, "the") is None
+
+
+def test_deleted_records_still_in_the_index_count_against_a_word_being_common(many_statements, tmp_path):
+    # Tantivy's BM25 counts deleted documents until a merge drops them. Here every live label has
+    # "the" but 400 deleted ones, still counted, did not: the label's share is no longer negligible.
+    import shutil
+
+    from api.store.db import connect
+    from api.store.ranking import EVERY, EVERY_TERM, best_hits, common_fields, parse
+
+    path = tmp_path / "edited.db"
+    shutil.copy(many_statements, path)
+    db = connect(str(path))
+    columns = [c.name for c in db["statements"].columns]
+    copied = ", ".join(
+        "'gone-' || id" if c == "id" else "'Gone'" if c == "summary" else f"[{c}]" for c in columns
+    )
+    with db.conn:
+        db.execute(f"INSERT INTO statements SELECT {copied} FROM statements LIMIT 400")
+    statements_searcher(db)
+    with db.conn:
+        db.execute("DELETE FROM statements WHERE id LIKE 'gone-%'")
+    searcher = statements_searcher(db)
+    assert searcher.num_docs == searcher.doc_freq("label", "the")
+    assert searcher.doc_freq(EVERY, EVERY_TERM) == searcher.num_docs + 400, "the deletes are not merged away"
+    assert common_fields(searcher, "the") is None
+    everything = searcher.num_docs
+    full = searcher.search(parse("the"), everything, count=False).hits
+    split = best_hits(searcher, parse("the"), "the", everything)
+    assert [(hit[0], place(hit)) for hit in split] == [(hit[0], place(hit)) for hit in full]

@@ -57,12 +57,15 @@ from api.store.search import (
 
 QUEUE = "search_queue"
 # Bump when the index's schema or analysis changes: an index of another format is built again.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 # Each record is indexed as three fields, weighted as FTS5's bm25 weighed its columns: its label
 # (title or name) most, its notes least, the rest between.
 LABEL, NOTES, TEXT = "label", "notes", "text"
 FIELD_BOOSTS = ((LABEL, 4.0), (TEXT, 1.0), (NOTES, 0.5))
 KEY = "id"
+# One term in every document, so that its doc_freq is the count of documents BM25 reckons with:
+# Tantivy's statistics count deleted documents until a merge drops them; searcher.num_docs does not.
+EVERY, EVERY_TERM = "every", "doc"
 ANALYZER = "icc_english"
 # Writer memory: a rebuild indexes a million records in one pass; a catch-up a few at a time.
 REBUILD_HEAP, CATCH_UP_HEAP = 100_000_000, 20_000_000
@@ -90,6 +93,7 @@ ANALYSIS = analyzer()
 def index_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field(KEY, stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(EVERY, tokenizer_name="raw", index_option="basic")
     for name, _ in FIELD_BOOSTS:
         builder.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
     return builder.build()
@@ -158,6 +162,7 @@ def document(collection: Collection, row: dict) -> tantivy.Document:
     """A record's searchable text as the index's three fields."""
     doc = tantivy.Document()
     doc.add_text(KEY, row["id"])
+    doc.add_text(EVERY, EVERY_TERM)
     rest = []
     for column, is_list, field in document_fields(collection):
         value = row.get(column)
@@ -423,21 +428,24 @@ def idf(n: int, total: int) -> float:
 def common_fields(
     searcher: tantivy.Searcher, word: str
 ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]] | None:
-    """The fields where the word is in every record and can score no more than NEGLIGIBLE_SCORE
-    (BM25's idf is about 0.5 / N there; tf can at most multiply it by k1 + 1), and the other fields
-    it is in; None unless there are both.
+    """The fields where the word can score no more than NEGLIGIBLE_SCORE, and the other fields it is
+    in; None unless there are both.
 
-    Such a field (on the benchmark's synthetic statements, "the" in every one of 774,010 labels)
-    cannot tell records apart, yet scoring it means visiting every record: block-max WAND cannot
-    skip a posting list that the ties of the other fields keep at the threshold.
+    A word's BM25 in a field is at most boost * idf * (k1 + 1), whatever its frequency and the
+    field's length; idf is about (N - n) / n for a word in n of N documents, so only a word in
+    (nearly) every document stays under the bound. Such a field (on the benchmark's synthetic
+    statements, "the" in every one of 774,010 labels) cannot tell records apart, yet scoring it
+    means visiting every record: block-max WAND cannot skip a posting list that the ties of the
+    other fields keep at the threshold. N and n are counted as Tantivy's BM25 counts them, deleted
+    documents included until a merge drops them (EVERY).
     """
-    total = searcher.num_docs
+    total = searcher.doc_freq(EVERY, EVERY_TERM)
     if not total:
         return None
     common, other = [], []
     for field, boost in FIELD_BOOSTS:
         n = searcher.doc_freq(field, word)
-        if n >= total and boost * idf(n, total) * (BM25_K1 + 1) < NEGLIGIBLE_SCORE:
+        if n and boost * idf(n, total) * (BM25_K1 + 1) < NEGLIGIBLE_SCORE:
             common.append((field, boost))
         elif n:
             other.append((field, boost))
@@ -449,7 +457,7 @@ def best_hits(
 ) -> list[tuple[float, tantivy.DocAddress]]:
     """One collection's best count hits, (score, address), best first.
 
-    A one-word q that is in every record of some field (common_fields) is asked in two steps, as
+    A one-word q that can score next to nothing in some field (common_fields) is asked in two steps, as
     Elasticsearch's common terms query did with cutoff_frequency: the records that have it in
     another field, ranked by their BM25 there, leaving out the common field's share (under
     NEGLIGIBLE_SCORE); then, if more are wanted, the records that have it only in the common field,
