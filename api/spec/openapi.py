@@ -299,9 +299,10 @@ def add_cross_collection_views(spec: APISpec) -> None:
             "English-stemmed words, every one required; any string is a valid query (operators are "
             "taken literally; a trailing * asks for a prefix). Hits ranked by BM25 (a Tantivy index "
             "kept in step with every write), best first, equal ranks in index order, each with a "
-            "highlighted snippet. A single word found in (nearly) every record of a field (a title, say) of "
-            "a collection so large that its share of a rank there is under 0.001 is ranked by the "
-            "other fields; the records that have it in that field only come after the rest. "
+            "highlighted snippet. A single word found in (nearly) every record of some fields (a title, "
+            "say) of a collection so large that their share of a rank is under 0.001 is ranked by "
+            "the other fields; the records that have it only in those fields come after the rest, "
+            "ranked by them, none above the last of the rest (a tie keeps that order). "
             "The cursor holds the next hit's position in the ranking, at most "
             "100,000 deep; each page ranks the hits before it again, so a write between pages can "
             "move a hit across the cursor.",

@@ -4,10 +4,10 @@ SQLite's FTS5 scores every match of a query before it can rank them (bm25 about 
 second for a word in all 774,000 statements of a 1M-record database), so `GET /v1/search` ranks here
 instead: Tantivy's BM25 with block-max WAND skips the postings that cannot reach the top hits. On the
 benchmark's synthetic statements that word scores the same in half of them, so nothing can be
-skipped, and it is in every label, so scoring the labels visits every record: 6 ms in Rust, of
-which the labels take 4, for a share of each rank under 6e-6. A one-word q leaves such a field out
-of the ranking (best_hits). FTS5 still answers `q=` on lists, which is ordered by the list's sort,
-and makes the snippets of the hits shown.
+skipped, and it is in every label, so scoring the labels visits every record: 6-8 ms in Rust, most
+of it the labels, for a share of each rank under 6e-6. A one-word q ranks the records by the other
+fields first, and those with the word only in such a field after them (best_hits). FTS5 still
+answers `q=` on lists, which is ordered by the list's sort, and makes the snippets of the hits shown.
 
 Kept in step: triggers on every collection's table append the (collection, id) of each insert, delete
 and change of a searchable column to search_queue, in the writer's transaction, whatever wrote it
@@ -415,21 +415,22 @@ def parse(q: str) -> tantivy.Query | None:
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, w) for w in words])
 
 
-# Tantivy's BM25: k1 and the idf of a term in n of N documents.
+# Tantivy's BM25 k1.
 BM25_K1 = 1.2
-# A word whose score in a field can never reach this adds nothing a reader could see to a rank.
+# Fields whose scores together can never reach this add nothing a reader could see to a rank.
 NEGLIGIBLE_SCORE = 1e-3
 
 
 def idf(n: int, total: int) -> float:
+    """Tantivy's BM25 idf of a term in n of total documents."""
     return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
 
 def common_fields(
     searcher: tantivy.Searcher, word: str
 ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]] | None:
-    """The fields where the word can score no more than NEGLIGIBLE_SCORE, and the other fields it is
-    in; None unless there are both.
+    """The fields where the word can score no more than NEGLIGIBLE_SCORE in all, and the other
+    fields it is in; None unless there are both.
 
     A word's BM25 in a field is at most boost * idf * (k1 + 1), whatever its frequency and the
     field's length; idf is about (N - n) / n for a word in n of N documents, so only a word in
@@ -442,12 +443,18 @@ def common_fields(
     total = searcher.doc_freq(EVERY, EVERY_TERM)
     if not total:
         return None
-    common, other = [], []
-    for field, boost in FIELD_BOOSTS:
-        n = searcher.doc_freq(field, word)
-        if n and boost * idf(n, total) * (BM25_K1 + 1) < NEGLIGIBLE_SCORE:
+    # The largest score the word can have in each field it is in, smallest first.
+    bounds = sorted(
+        (boost * idf(n, total) * (BM25_K1 + 1), field, boost)
+        for field, boost in FIELD_BOOSTS
+        if (n := searcher.doc_freq(field, word))
+    )
+    common, other, share = [], [], 0.0
+    for bound, field, boost in bounds:
+        if share + bound < NEGLIGIBLE_SCORE:
+            share += bound
             common.append((field, boost))
-        elif n:
+        else:
             other.append((field, boost))
     return (common, other) if common and other else None
 
@@ -457,25 +464,33 @@ def best_hits(
 ) -> list[tuple[float, tantivy.DocAddress]]:
     """One collection's best count hits, (score, address), best first.
 
-    A one-word q that can score next to nothing in some field (common_fields) is asked in two steps, as
-    Elasticsearch's common terms query did with cutoff_frequency: the records that have it in
-    another field, ranked by their BM25 there, leaving out the common field's share (under
-    NEGLIGIBLE_SCORE); then, if more are wanted, the records that have it only in the common field,
-    by their BM25 in it. Those follow every other hit, their score at most the last of theirs."""
+    A one-word q that can score next to nothing in some fields (common_fields) is asked in two steps,
+    as Elasticsearch's common terms query did with cutoff_frequency: the records that have it in
+    another field, ranked by their BM25 there, leaving out the common fields' share (under
+    NEGLIGIBLE_SCORE); then, if more are wanted, the records that have it only in the common fields,
+    by their BM25 in them (followed_by)."""
     fields = common_fields(searcher, word) if word is not None else None
     if fields is None:
         return searcher.search(query, count, count=False).hits
     common, other = fields
     hits = searcher.search(any_field(word, other), count, count=False).hits
-    if len(hits) < count:
-        only_common = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, any_field(word, common))]
-            + [(tantivy.Occur.MustNot, field_term(field, word, boost)) for field, boost in other]
-        )
-        floor = hits[-1][0] if hits else math.inf
-        rest = searcher.search(only_common, count - len(hits), count=False).hits
-        hits += [(min(score, floor), address) for score, address in rest]
-    return hits
+    if len(hits) == count:
+        return hits
+    only_common = tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, any_field(word, common))]
+        + [(tantivy.Occur.MustNot, field_term(field, word, boost)) for field, boost in other]
+    )
+    return followed_by(hits, searcher.search(only_common, count - len(hits), count=False).hits)
+
+
+def followed_by(
+    first: list[tuple[float, object]], rest: list[tuple[float, object]]
+) -> list[tuple[float, object]]:
+    """The hits of the first step, then those of the second, each scoring at most the last of the
+    first: the ranking stays best first, and a second-step hit that ties the first's last keeps its
+    place among its own."""
+    floor = first[-1][0] if first else math.inf
+    return first + [(min(score, floor), address) for score, address in rest]
 
 
 def ranked_keys(
@@ -483,7 +498,8 @@ def ranked_keys(
 ) -> list[tuple[str, str, float]]:
     """(collection, id, rank) of the best hits from offset on, in the caller's read transaction; the
     rank is the BM25 score negated, so that lower is better as in FTS5. Each collection's best
-    offset + limit hits are merged by score; equal scores in the order of names, then of the index."""
+    offset + limit hits are merged by score; equal scores in COLLECTIONS' order, then in each
+    collection's ranking."""
     query = parse(q)
     if query is None:
         return []
