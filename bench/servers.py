@@ -39,11 +39,11 @@ def commands(target: str, db_path: Path, port: int, workers: int) -> tuple[list[
             # the per-client budget for them (30 a minute), so that one budget is raised, not removed.
         ], {"ICC_EVENTS_RATE_LIMIT_EXPENSIVE_READS": "1000000 per minute"}
     if target == "floor":
-        # The same server (Granian, WSGI), worker count and keep-alive as `icc-events serve`,
-        # with Granian's own access log in place of the app's.
+        # The same server (Granian, WSGI), worker count and keep-alive as `icc-events serve`; like
+        # it, no Granian access log (bench/floor.py writes its own line, as the API does).
         return [
             python, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
-            "--host", "127.0.0.1", "--port", str(port), "--access-log",
+            "--host", "127.0.0.1", "--port", str(port),
             "--working-dir", str(BENCH_DIR), "floor:app",
         ], {"FLOOR_DB": str(db_path)}  # fmt: skip
     if target == "datasette":
