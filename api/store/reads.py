@@ -21,9 +21,14 @@ SERVED_SELECT = {
 def get_row(
     db: sqlite_utils.Database, collection: Collection, record_id: str, select: str = "*"
 ) -> dict | None:
-    """The stored row of one record (select's columns), or None."""
-    rows = list(db.query(f"SELECT {select} FROM [{collection.table}] WHERE id = ?", [record_id]))
-    return rows[0] if rows else None
+    """The stored row of one record (select's columns), or None.
+
+    One statement on the connection itself: sqlite-utils' query() wraps each SELECT in a savepoint,
+    three statements where a single read of one row is already consistent.
+    """
+    cursor = db.conn.execute(f"SELECT {select} FROM [{collection.table}] WHERE id = ?", [record_id])
+    row = cursor.fetchone()
+    return dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else None
 
 
 def order_columns(collection: Collection, sort: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
