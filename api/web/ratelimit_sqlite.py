@@ -50,7 +50,7 @@ class SQLiteStorage(Storage, MovingWindowSupport):
     def connect(self) -> sqlite3.Connection:
         # Autocommit mode: each transaction below is begun explicitly, as BEGIN IMMEDIATE.
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
+        wal_mode(conn, self.busy_timeout_s)
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
         return conn
@@ -137,6 +137,21 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         with self.transaction() as conn:
             conn.execute("DELETE FROM window_entries WHERE key = ?", [key])
             conn.execute("DELETE FROM counters WHERE key = ?", [key])
+
+
+def wal_mode(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """PRAGMA journal_mode = WAL, waiting (up to the busy timeout) for another connection that is
+    setting it: SQLite answers that PRAGMA SQLITE_BUSY at once, without calling the busy handler,
+    and a server's workers open a new budget file together (one of them crashed at start)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 class ImmediateTransaction:
