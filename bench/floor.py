@@ -5,8 +5,8 @@ no validation, no links, no schema. It runs on the same server (Granian), with t
 
 Like the API it writes one access line per request, the cheapest way: a line of text on stderr from
 an after_request hook. Granian's own access log (--access-log), which earlier runs used until
-2026-12-07, goes through Python's logging from the server's threads and halved the floor's item
-rate (about 10,000 requests/s without it, 4,500-5,000 with it, 100k records, 2 workers).
+2026-12-07, goes through Python's logging from the server's threads: on random records at 100k, 2 workers, the
+floor answered 3,870 requests/s with it and 6,587 with this line (bench/results/item-gap/).
 """
 
 import csv
