@@ -7,20 +7,18 @@
 `in-process` times one record's answer through each WSGI app alone (no server, no socket, no access
 line), then again with each request hook of ours taken out in turn, and with all of them run from one
 hook each way. `sockets` starts each command line ({port} and {db} filled in), loads them in turns
-with wrk on random statement ids (ours at /v1/statements/<id>, any target named floor* at
-/items/statements/<id>), and prints each target's median req/s.
+with wrk on the statements bench/run.py draws at random (ours at /v1/statements/<id>, any target
+named floor* at /items/statements/<id>), and prints each target's median req/s. Servers, wrk and the
+random draw are bench/run.py's and bench/servers.py's own.
 """
 
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
@@ -28,13 +26,14 @@ import click
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 
-PICKS = 20_000
+from run import READY, random_rows, run_wrk  # noqa: E402
+from servers import free_port, wait_until_up  # noqa: E402
 
 
-def random_ids(db_path: str, count: int = PICKS) -> list[str]:
-    ids = [row[0] for row in sqlite3.connect(db_path).execute("SELECT id FROM statements")]
-    picker = random.Random(1)
-    return [picker.choice(ids) for _ in range(count)]
+def random_ids(db_path: str) -> list[str]:
+    """The statement ids bench/run.py's cold item scenario asks, in its order."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        return [record_id for (record_id,) in random_rows(db, "id")]
 
 
 def per_request_us(wsgi_app, environ: dict, count: int = 20_000, repeats: int = 3) -> float:
@@ -71,7 +70,7 @@ def in_process(db_path):
     from api.web.app import create_app
 
     app = create_app({"DATABASE": db_path, "ACCESS_LOG": False})
-    record_id = random_ids(db_path, 1)[0]
+    record_id = random_ids(db_path)[0]
     headers = {"Host": "127.0.0.1:8000", "User-Agent": "wrk"}
     ours_environ = EnvironBuilder(path=f"/v1/statements/{record_id}", headers=headers).get_environ()
     floor_environ = EnvironBuilder(path=f"/items/statements/{record_id}", headers=headers).get_environ()
@@ -148,19 +147,6 @@ def without_hooks(app, environ: dict, hooks: list) -> float:
             functions[:] = kept
 
 
-def wait_until_up(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/").close()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers, if only with a 404
-        except OSError:
-            time.sleep(0.5)
-    raise click.ClickException(f"nothing answered on port {port}")
-
-
 @main.command()
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--rounds", default=3, show_default=True)
@@ -172,12 +158,10 @@ def sockets(db_path, rounds, duration, connections, targets):
     picks = random_ids(db_path)
     servers = {}
     try:
-        for number, target in enumerate(targets):
+        for target in targets:
             name, command = target.split("=", 1)
-            port = 8200 + number
-            prefix = "/items/statements/" if name.startswith("floor") else "/v1/statements/"
-            paths = Path(f"/tmp/item-gap-paths-{name}")
-            paths.write_text("".join(f"{prefix}{pick}\n" for pick in picks))
+            port, kind = free_port(), "floor" if name.startswith("floor") else "ours"
+            prefix = "/items/statements/" if kind == "floor" else "/v1/statements/"
             process = subprocess.Popen(
                 command.format(port=port, db=db_path),
                 shell=True,
@@ -186,13 +170,15 @@ def sockets(db_path, rounds, duration, connections, targets):
                 stderr=subprocess.DEVNULL,
                 env={**os.environ, "FLOOR_DB": db_path},
             )
-            servers[name] = (process, port, paths)
-        for _, port, _ in servers.values():
-            wait_until_up(port)
+            servers[name] = (process, f"http://127.0.0.1:{port}", [prefix + pick for pick in picks])
+            wait_until_up(servers[name][1] + READY[kind], process)
         rates = {name: [] for name in servers}
         for _ in range(rounds):
-            for name, (_, port, paths) in servers.items():
-                rates[name].append(wrk_rate(port, paths, duration, connections))
+            for name, (_, base, paths) in servers.items():
+                measured = run_wrk(base + "/", {}, duration, 1, connections, paths)
+                if measured["errors"]:
+                    raise click.ClickException(f"wrk saw errors from {name}: {measured}")
+                rates[name].append(round(measured["rps"]))
                 time.sleep(1)
     finally:
         for process, _, _ in servers.values():
@@ -201,21 +187,6 @@ def sockets(db_path, rounds, duration, connections, targets):
         click.echo(
             json.dumps({"target": name, "median_rps": sorted(measured)[len(measured) // 2], "rps": measured})
         )
-
-
-def wrk_rate(port: int, paths: Path, duration: int, connections: int) -> int:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}", "-s", str(BENCH_DIR / "wrk_report.lua")]
-    output = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}/"],
-        env={**os.environ, "WRK_PATHS": str(paths)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    report = json.loads(next(line for line in output.splitlines() if line.startswith("WRK_JSON"))[9:])
-    if report["errors"] or report["status_errors"]:
-        raise click.ClickException(f"wrk saw errors on port {port}: {report}")
-    return round(report["requests"] / report["duration_us"] * 1e6)
 
 
 if __name__ == "__main__":
