@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from limits import parse
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from api.web.app import create_app
 from api.web.ratelimit_sqlite import SQLiteStorage
@@ -48,11 +50,13 @@ NEVER_LIMITED = [
 
 
 def limited_app(db_path, **config):
+    # Budgets per hour: a sliding window counter weighs the last window's requests, so a test that
+    # ran across a window's end would see its count change (a window of a minute made that likely).
     app = create_app(
         {
             "DATABASE": str(db_path),
-            "RATE_LIMIT_WRITES": "3 per minute",
-            "RATE_LIMIT_EXPENSIVE_READS": "3/minute",
+            "RATE_LIMIT_WRITES": "3 per hour",
+            "RATE_LIMIT_EXPENSIVE_READS": "3/hour",
         }
         | config
     )
@@ -69,7 +73,7 @@ def bearer(db_path) -> dict:
 
 
 @pytest.mark.parametrize(("method", "url", "headers"), EXPENSIVE)
-def test_fourth_expensive_request_in_a_minute_is_problem_429(db_path, method, url, headers):
+def test_fourth_expensive_request_in_an_hour_is_problem_429(db_path, method, url, headers):
     client = limited_client(db_path)
     headers = {**headers, **bearer(db_path)}
     for remaining in (2, 1, 0):
@@ -78,11 +82,11 @@ def test_fourth_expensive_request_in_a_minute_is_problem_429(db_path, method, ur
             assert response.headers["RateLimit-Remaining"] == str(remaining)
     response = getattr(client, method)(url, headers=headers)
     assert_problem(response, 429)
-    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
     assert response.headers["RateLimit-Limit"] == "3"
     assert response.headers["RateLimit-Remaining"] == "0"
-    assert response.headers["RateLimit-Policy"] == "3;w=60"
-    assert 0 <= int(response.headers["RateLimit-Reset"]) <= 60
+    assert response.headers["RateLimit-Policy"] == "3;w=3600"
+    assert 0 <= int(response.headers["RateLimit-Reset"]) <= 3600
 
 
 def test_plain_reads_are_never_limited(db_path):
@@ -180,9 +184,9 @@ RACE = """
 import sys
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 import api.web.ratelimit_sqlite
-limiter = MovingWindowRateLimiter(storage_from_string(sys.argv[1]))
+limiter = SlidingWindowCounterRateLimiter(storage_from_string(sys.argv[1]))
 item = parse("25 per hour")
 print(sum(limiter.hit(item, "race", "client") for _ in range(20)))
 """
@@ -221,17 +225,44 @@ def test_workers_opening_a_new_storage_file_at_once_all_get_it(tmp_path):
     assert outcomes == ["True"] * 36
 
 
-def test_the_sqlite_storage_counts_fixed_windows_and_clears(tmp_path):
+def test_the_sqlite_storage_counts_fixed_and_sliding_windows_and_clears(tmp_path):
     storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}")
     assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
     assert storage.get("k") == 3 and storage.get_expiry("k") > 0
-    assert storage.acquire_entry("m", 2, 60) and storage.acquire_entry("m", 2, 60)
-    assert not storage.acquire_entry("m", 2, 60)
-    assert storage.get_moving_window("m", 2, 60)[1] == 2
-    storage.clear("m")
-    assert storage.get_moving_window("m", 2, 60)[1] == 0
+    assert storage.acquire_sliding_window_entry("m", 2, 3600)
+    assert storage.acquire_sliding_window_entry("m", 2, 3600)
+    assert not storage.acquire_sliding_window_entry("m", 2, 3600)
+    assert storage.get_sliding_window("m", 3600)[2] == 2
+    storage.clear_sliding_window("m", 3600)
+    assert storage.get_sliding_window("m", 3600)[2] == 0
     assert storage.reset() == 1 and storage.get("k") == 0
     assert storage.check()
+
+
+def test_the_last_windows_requests_count_by_how_much_of_it_the_window_still_covers(tmp_path):
+    now = [(time.time() // 100 + 1) * 100 - 1]  # a second before a window of 100 s starts
+    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}", clock=lambda: now[0])
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    item = parse("10 per 100 seconds")
+    assert all(limiter.hit(item, "reads", "c") for _ in range(10))  # the last window: all 10
+    now[0] += 26
+    # 75 s of the last window are still in the moving window: 10 x 0.75 = 7.5 counted, rounded down
+    # as the library does, so 3 more fit.
+    assert [limiter.hit(item, "reads", "c") for _ in range(4)] == [True, True, True, False]
+    now[0] += 50
+    # 25 s still covered: 10 x 0.25 + 3 = 5.5, so 5 more fit (to 9.5, then 10.5 is refused).
+    assert sum(limiter.hit(item, "reads", "c") for _ in range(8)) == 5
+
+
+def test_a_check_costs_the_same_however_many_requests_the_budget_holds(tmp_path):
+    # The moving window kept one row per request and counted them on every check.
+    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}")
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    item = parse("1000000 per hour")
+    for _ in range(2000):
+        limiter.hit(item, "reads", "c")
+    rows = storage.connection().execute("SELECT count(*) FROM counters").fetchone()[0]
+    assert rows == 1
 
 
 def endpoint_variants(path: str, method: str) -> list[tuple[str, dict]]:

@@ -6,6 +6,10 @@ One budget per client address, whichever worker or process serves it: counters l
 storage shared by all of them, by default a SQLite file next to the database (api/web/ratelimit_sqlite.py),
 or the Redis or Memcached that ICC_EVENTS_RATE_LIMIT_STORAGE names when several hosts serve the API.
 `budget_of` decides which operations count; openapi.yaml documents a 429 on exactly those.
+A budget is counted by the library's sliding window counter: this window's requests plus the last
+window's, weighted by how much of it the moving window still covers. A check costs the same however
+many requests the client made, and every storage the library has (Redis, Memcached, memory) counts
+it; the moving window counted before did not run on Memcached at all.
 """
 
 import math
@@ -15,7 +19,7 @@ from pathlib import Path
 from flask import current_app, g, request
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from api.web import ratelimit_sqlite
 from api.web.auth import authenticated_token
@@ -104,8 +108,8 @@ def check_rate_limit() -> None:
         return
     if budget == WRITES:
         authenticated_token()  # a write without valid credentials gets its 401 here, before spending
-    limiter: MovingWindowRateLimiter = current_app.extensions["rate_limiter"]
-    item = parse(current_app.config[SETTINGS[budget]])
+    limiter: SlidingWindowCounterRateLimiter = current_app.extensions["rate_limiter"]
+    item = current_app.extensions["rate_limits"][budget]
     client = request.remote_addr or "unknown"
     try:
         allowed = limiter.hit(item, budget, client)
@@ -137,8 +141,9 @@ def storage_uri(config) -> str:
 
 
 def init_app(app) -> None:
-    for setting in SETTINGS.values():
-        parse(app.config[setting])  # a malformed limit fails at start, not on a request
+    # Parsed once: a malformed limit fails at start, not on a request.
+    limits = {budget: parse(app.config[setting]) for budget, setting in SETTINGS.items()}
+    app.extensions["rate_limits"] = limits
     if app.config["RATE_LIMIT_ENABLED"]:
         uri = storage_uri(app.config)
         options = {}
@@ -148,6 +153,6 @@ def init_app(app) -> None:
         storage = storage_from_string(uri, **options)
         if not storage.check():
             raise RuntimeError("The rate-limit storage (ICC_EVENTS_RATE_LIMIT_STORAGE) does not answer.")
-        app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
+        app.extensions["rate_limiter"] = SlidingWindowCounterRateLimiter(storage)
     app.before_request(check_rate_limit)
     app.after_request(add_rate_limit_headers)
