@@ -83,11 +83,12 @@ def random_rows(db: sqlite3.Connection, columns: str, where: str = "1") -> list[
     return [found[p] for p in picks if p in found][:RANDOM_PICKS]
 
 
-def commonest_word(db: sqlite3.Connection) -> str:
-    """The indexed term in the most statements (fts5vocab), for a search that matches most of them."""
+def commonest_words(db: sqlite3.Connection, count: int = 2) -> list[str]:
+    """The indexed terms in the most statements (fts5vocab), commonest first, for searches that
+    match most of them."""
     db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, statements_fts, row)")
-    (word,) = db.execute("SELECT term FROM temp.vocab ORDER BY doc DESC, term LIMIT 1").fetchone()
-    return word
+    rows = db.execute("SELECT term FROM temp.vocab ORDER BY doc DESC, term LIMIT ?", [count]).fetchall()
+    return [term for (term,) in rows]
 
 
 def fixtures(db_path: Path) -> dict:
@@ -98,9 +99,14 @@ def fixtures(db_path: Path) -> dict:
         "SELECT id, etag FROM statements ORDER BY rowid LIMIT 1 OFFSET ?", [count // 2]
     ).fetchone()
     fts = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'statements_fts%'").fetchone()[0]
-    word = commonest_word(db) if fts else None
+    words = commonest_words(db) if fts else [None, None]
+    word = words[0]
     matching = db.execute(
         "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", [f'"{word}"']
+    ).fetchone()[0] if fts else 0  # fmt: skip
+    both_words = " ".join(f'"{w}"' for w in words)
+    both = db.execute(
+        "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", [both_words]
     ).fetchone()[0] if fts else 0  # fmt: skip
     picks = {
         "random_statement_ids": [i for (i,) in random_rows(db, "id")],
@@ -118,6 +124,8 @@ def fixtures(db_path: Path) -> dict:
         "statement_etag": etag,
         "common_word": word,
         "common_word_statements": matching,
+        "two_common_words": words,
+        "two_common_words_statements": both,
         **picks,
     }
 
