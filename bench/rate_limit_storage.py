@@ -6,7 +6,7 @@ Run it on two checkouts (PYTHONPATH=<checkout>) to compare their limiters. `chec
 api/web/ratelimit.check_rate_limit asks of the app's limiter per counted request (a hit, then the
 window's stats) on a fresh budget file, after `held` requests of one client already in the window.
 `csv_page_us` is a page of 50 statements as CSV through the WSGI app alone (no server, no access
-line) with limits on (the budget raised, as bench/run.py raises it) and off, after 2,200 answers,
+line) with limits on (the budget raised, as bench/servers.py raises it) and off, after 2,200 answers,
 the mean of the last 2,000.
 """
 

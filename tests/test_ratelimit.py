@@ -2,6 +2,7 @@
 RateLimit headers, never on health, the spec, docs or static files, never before a write's 401."""
 
 import http.client
+import sqlite3
 import subprocess
 import sys
 import time
@@ -51,7 +52,8 @@ NEVER_LIMITED = [
 
 def limited_app(db_path, **config):
     # Budgets per hour: a sliding window counter weighs the last window's requests, so a test that
-    # ran across a window's end would see its count change (a window of a minute made that likely).
+    # ran across a window's end would see its count change. With windows of a minute that was
+    # likely in a run of the suite; with an hour it is rare, though not impossible.
     app = create_app(
         {
             "DATABASE": str(db_path),
@@ -226,7 +228,7 @@ def test_workers_opening_a_new_storage_file_at_once_all_get_it(tmp_path):
 
 
 def test_the_sqlite_storage_counts_fixed_and_sliding_windows_and_clears(tmp_path):
-    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}")
+    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}", clock=lambda: 7_200_000.0)
     assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
     assert storage.get("k") == 3 and storage.get_expiry("k") > 0
     assert storage.acquire_sliding_window_entry("m", 2, 3600)
@@ -240,29 +242,47 @@ def test_the_sqlite_storage_counts_fixed_and_sliding_windows_and_clears(tmp_path
 
 
 def test_the_last_windows_requests_count_by_how_much_of_it_the_window_still_covers(tmp_path):
-    now = [(time.time() // 100 + 1) * 100 - 1]  # a second before a window of 100 s starts
+    window_start = (time.time() // 100 + 1) * 100  # a window of 100 s starts here
+    now = [window_start - 99.5]  # early in the window before it: its counter must outlive it
     storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}", clock=lambda: now[0])
     limiter = SlidingWindowCounterRateLimiter(storage)
     item = parse("10 per 100 seconds")
     assert all(limiter.hit(item, "reads", "c") for _ in range(10))  # the last window: all 10
-    now[0] += 26
+    now[0] = window_start + 25
     # 75 s of the last window are still in the moving window: 10 x 0.75 = 7.5 counted, rounded down
     # as the library does, so 3 more fit.
     assert [limiter.hit(item, "reads", "c") for _ in range(4)] == [True, True, True, False]
-    now[0] += 50
+    now[0] = window_start + 75
     # 25 s still covered: 10 x 0.25 + 3 = 5.5, so 5 more fit (to 9.5, then 10.5 is refused).
     assert sum(limiter.hit(item, "reads", "c") for _ in range(8)) == 5
+    now[0] = window_start + 300
+    # Both windows and the one after have passed: a full budget again, and the counters of the two
+    # are gone from the file (each lives two windows from its first request).
+    assert limiter.hit(item, "reads", "c")
+    assert storage.connection().execute("SELECT count(*) FROM counters").fetchone()[0] == 1
 
 
-def test_a_check_costs_the_same_however_many_requests_the_budget_holds(tmp_path):
-    # The moving window kept one row per request and counted them on every check.
-    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}")
+def test_a_budget_is_one_counter_a_window_however_many_requests_it_holds(tmp_path):
+    # The moving window kept one row per request, and counted them on every check.
+    storage = SQLiteStorage(f"sqlite:///{tmp_path / 'limits.db'}", clock=lambda: 7_200_000.0)
     limiter = SlidingWindowCounterRateLimiter(storage)
     item = parse("1000000 per hour")
     for _ in range(2000):
         limiter.hit(item, "reads", "c")
-    rows = storage.connection().execute("SELECT count(*) FROM counters").fetchone()[0]
-    assert rows == 1
+    rows = storage.connection().execute("SELECT value FROM counters").fetchall()
+    assert rows == [(2000,)]
+    assert storage.get_sliding_window(item.key_for("reads", "c"), 3600)[2] == 2000
+
+
+def test_starting_on_a_moving_window_file_drops_its_entries(tmp_path):
+    path = tmp_path / "limits.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE window_entries (key TEXT, at REAL, expires_at REAL)")
+    storage = SQLiteStorage(f"sqlite:///{path}")
+    assert storage.check()
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"counters"}
 
 
 def endpoint_variants(path: str, method: str) -> list[tuple[str, dict]]:
