@@ -20,7 +20,6 @@ import threading
 import time
 
 from limits.storage import SlidingWindowCounterSupport, Storage
-from limits.storage.base import TimestampedSlidingWindow
 
 SCHEME = "sqlite"
 SCHEMA = """
@@ -37,11 +36,11 @@ def path_of(uri: str) -> str:
     return uri.removeprefix(prefix)
 
 
-class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+class SQLiteStorage(Storage, SlidingWindowCounterSupport):
     """Sliding-window and fixed-window counters in one SQLite file; a connection per thread and process.
 
-    The windows' keys and the weighting are the library's (TimestampedSlidingWindow, and
-    SlidingWindowCounterRateLimiter's count), as its memory and Memcached storages have them."""
+    Windows are numbered as the library's memory and Memcached storages number them, and the counts
+    and times to live are theirs; SlidingWindowCounterRateLimiter weighs them."""
 
     STORAGE_SCHEME = [SCHEME]
 
@@ -85,7 +84,7 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
             # The time once the write lock is held: a worker that waited for it must not count in a
             # window that another has already left.
             now = self.clock()
-            previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+            previous_key, current_key = window_keys(key, expiry, now)
             # Counters of every key whose windows have passed; the index makes this cheap when there are none.
             conn.execute("DELETE FROM counters WHERE expires_at <= ?", [now])
             previous, previous_ttl, current, _ = window(conn, previous_key, current_key, expiry, now)
@@ -96,11 +95,11 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         now = self.clock()
-        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous_key, current_key = window_keys(key, expiry, now)
         return window(self.connection(), previous_key, current_key, expiry, now)
 
     def clear_sliding_window(self, key: str, expiry: int) -> None:
-        previous_key, current_key = self.sliding_window_keys(key, expiry, self.clock())
+        previous_key, current_key = window_keys(key, expiry, self.clock())
         with self.transaction() as conn:
             conn.execute("DELETE FROM counters WHERE key IN (?, ?)", [previous_key, current_key])
 
@@ -141,6 +140,11 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
     def clear(self, key: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM counters WHERE key = ?", [key])
+
+
+def window_keys(key: str, expiry: int, now: float) -> tuple[str, str]:
+    """The counters of the last window and of this one: windows of `expiry` seconds from the epoch."""
+    return f"{key}/{int((now - expiry) / expiry)}", f"{key}/{int(now / expiry)}"
 
 
 def add(conn: sqlite3.Connection, key: str, amount: int, expires_at: float) -> int:
