@@ -81,11 +81,7 @@ def in_process(db_path):
     }
     base = per_request_us(app.wsgi_app, ours_environ)
     saved = {}
-    hooks = [
-        ("before", app.before_request_funcs[None]),
-        ("after", app.after_request_funcs[None]),
-        ("teardown", app.teardown_appcontext_funcs),
-    ]
+    hooks = hook_lists(app)
     for kind, functions in hooks:
         for function in list(functions):
             position = functions.index(function)
@@ -102,6 +98,15 @@ def in_process(db_path):
     figures["ours_with_one_hook_each_way_us"] = one_hook_each_way(app, ours_environ)
     figures["ours_without_any_hook_us"] = without_hooks(app, ours_environ, hooks)
     click.echo(json.dumps({"db": db_path, "record": record_id, **figures}, indent=1))
+
+
+def hook_lists(app) -> list[tuple[str, list]]:
+    """The app-wide request hook lists Flask keeps, by kind (edited only by these diagnostics)."""
+    return [
+        ("before", app.before_request_funcs[None]),
+        ("after", app.after_request_funcs[None]),
+        ("teardown", app.teardown_appcontext_funcs),
+    ]
 
 
 def one_hook_each_way(app, environ: dict) -> float:
@@ -154,9 +159,8 @@ def ours_without_hooks():
     from api.web.app import create_app
 
     app = create_app({"DATABASE": os.environ["ICC_EVENTS_DB"], "ACCESS_LOG": False})
-    app.before_request_funcs[None].clear()
-    app.after_request_funcs[None].clear()
-    app.teardown_appcontext_funcs.clear()
+    for _, functions in hook_lists(app):
+        functions.clear()
     return app
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -9,12 +10,25 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from api.server.process import GRACEFUL_TIMEOUT
 
 # How long a stopping server may take: its grace period, and then some. Granian stops at once when
 # nothing is in flight, but a SIGTERM that lands while a worker is still starting leaves that
 # worker to be killed at the end of the grace period.
 STOP_TIMEOUT = GRACEFUL_TIMEOUT + 15
+
+
+def debian_program(name: str) -> str:
+    """The path of a program that .ci/run installs from Debian (package and program share the name):
+    the test fails under CI=true when it is missing, and is skipped elsewhere."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed; .ci/run installs Debian's {name}")
+        pytest.skip(f"{name} is not installed (apt-get install {name})")
+    return found
 
 
 def free_port() -> int:

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from seed.synth import add_synthetic_records
-from tests.server_process import free_port, running_server
+from tests.server_process import debian_program, free_port, running_server
 
 ROOT = Path(__file__).parent.parent
 SITE_CONFIG = ROOT / "deploy" / "nginx.conf"
@@ -33,12 +32,7 @@ SEARCH_BUDGET = 5
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("nginx is not installed; .ci/run installs Debian's nginx")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    return found
+    return debian_program("nginx")
 
 
 def write_configuration(directory: Path, site: str) -> Path:

@@ -1,18 +1,16 @@
 """Several app servers share one rate-limit budget through Redis or Memcached, as the README says:
 real servers (`python -m api serve`), a real Redis and a real memcached on loopback, over sockets."""
 
-import os
-import shutil
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from tests.server_process import free_port, running_server
+from tests.replication_cluster import wait_for
+from tests.server_process import debian_program, free_port, running_server
 
 DAEMONS = {
     # No persistence, loopback only: a budget store that lives and dies with the test.
@@ -25,41 +23,28 @@ DAEMONS = {
 }
 
 
-def program(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
-    if path is None:
-        message = f"{name} is not installed (Debian: apt-get install {name})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared rate-limit tests must run in CI: {message}")
-        pytest.skip(message)
-    return path
-
-
 @contextmanager
 def daemon(kind: str):
-    """A fresh Redis or memcached on a free loopback port; yields its limits storage URI."""
+    """A fresh Redis or memcached on a free loopback port; yields its process and limits storage URI."""
     name, arguments = DAEMONS[kind]
     port = free_port()
-    command = [program(name), *(argument.format(port=port) for argument in arguments)]
+    command = [debian_program(name), *(argument.format(port=port) for argument in arguments)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(port, process)
+        wait_for(lambda: listening(port, process), 10, f"a listener on port {port}")
         yield process, f"{kind}://127.0.0.1:{port}"
     finally:
         process.kill()
         process.wait(timeout=10)
 
 
-def wait_for_port(port: int, process, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the daemon exited with {process.returncode}"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listened on port {port} within {timeout} s")
+def listening(port: int, process) -> bool:
+    assert process.poll() is None, f"the daemon exited with {process.returncode}"
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def status_of(url: str):
