@@ -152,3 +152,28 @@ def test_a_write_accepts_the_etag_of_a_compressed_read(client, admin):
 def test_an_empty_tag_in_if_none_match_matches_nothing(client, url):
     response = client.get(url, headers={"If-None-Match": 'W/"x", W/""'})
     assert response.status_code == 200
+
+
+def test_a_listed_origin_is_named_once_in_vary_beside_what_the_answer_already_varies_on(db_path, monkeypatch):
+    monkeypatch.setenv("ICC_EVENTS_CORS_ORIGINS", "https://a.example")
+    client = FlaskClient(create_app({"DATABASE": str(db_path)}))
+    full = client.get("/v1/warrants", headers={"Origin": "https://a.example"})
+    revalidated = client.get(
+        "/v1/warrants", headers={"Origin": "https://a.example", "If-None-Match": full.headers["ETag"]}
+    )
+    assert revalidated.status_code == 304
+    for response in (full, revalidated):
+        fields = [field.strip() for field in response.headers["Vary"].split(",")]
+        assert fields.count("Origin") == 1
+        assert "Accept" in fields
+        assert response.headers.getlist("Vary") == [response.headers["Vary"]]
+
+
+def test_an_html_pages_304_keeps_the_pages_policy_not_the_datas(client):
+    page = client.get("/warrants")
+    assert page.status_code == 200
+    revalidated = client.get("/warrants", headers={"If-None-Match": page.headers["ETag"]})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["Content-Security-Policy"] == page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in revalidated.headers["Content-Security-Policy"]
+    assert revalidated.headers.getlist("Content-Security-Policy") == [page.headers["Content-Security-Policy"]]

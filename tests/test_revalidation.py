@@ -9,6 +9,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from api.web.app import create_app
+from api.web.envelope import Envelope
 from api.web.revalidation import Revalidation
 from tests.server_process import running_server
 
@@ -28,13 +29,16 @@ class CountingApp:
 
 
 def clients(db_path, **config):
-    """(the middleware in front of a counting Flask app, the Flask app alone, the counter)."""
+    """(the middleware in front of a counting Flask app, the Flask app alone, the counter), each
+    inside the envelope every answer goes through (request id, security and CORS headers, log line)."""
     app = create_app({"DATABASE": str(db_path), "TESTING": True, "RATE_LIMIT_ENABLED": False, **config})
-    middleware = app.wsgi_app
+    envelope = app.wsgi_app
+    assert isinstance(envelope, Envelope)
+    middleware = envelope.wsgi_app
     assert isinstance(middleware, Revalidation)
     flask_app = CountingApp(middleware.wsgi_app)
     middleware.wsgi_app = flask_app
-    return Client(middleware, Response), Client(flask_app, Response), flask_app
+    return Client(envelope, Response), Client(Envelope(flask_app, app), Response), flask_app
 
 
 def current_etag(client: Client, path: str = ITEM) -> str:

@@ -10,10 +10,10 @@ from api.store.migrations import migrate
 from api.web import (
     annotations,
     compression,
-    cors,
     database,
     docs,
     downloads,
+    envelope,
     errors,
     feed,
     feeds,
@@ -73,7 +73,6 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
-    cors.init_app(app)
     compression.Compression(app)
     storage_faults.init_app(app)
     security.init_app(app)
@@ -96,5 +95,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(verify_views.bp)
     revalidation.init_app(app)
+    envelope.init_app(app)
     proxies.init_app(app)
     return app

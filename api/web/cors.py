@@ -1,9 +1,8 @@
 """CORS on reads only: browsers may GET from the configured origins; writes never get CORS headers.
+api/web/envelope.py adds these to every answer.
 
 Hand-written rather than flask-cors, which adds Access-Control-Allow-Origin to every method's response.
 """
-
-from flask import current_app, request
 
 READ_METHODS = ("GET", "HEAD")
 EXPOSED = "ETag, Link, Last-Modified"
@@ -26,23 +25,11 @@ def read_headers(allow: str) -> list[tuple[str, str]]:
     return [("Access-Control-Allow-Origin", allow), ("Access-Control-Expose-Headers", EXPOSED)]
 
 
-def add_cors_headers(response):
-    allow = allowed_origin(request.headers.get("Origin"), current_app.config["CORS_ORIGINS"])
-    if allow is None:
-        return response
-    if request.method == "OPTIONS":
-        if request.headers.get("Access-Control-Request-Method") not in READ_METHODS:
-            return response
-        response.headers["Access-Control-Allow-Methods"] = ", ".join(READ_METHODS)
-        response.headers["Access-Control-Allow-Headers"] = PREFLIGHT_HEADERS
-        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-    elif request.method not in READ_METHODS:
-        return response
-    response.headers.extend(read_headers(allow))
-    if allow != "*":
-        response.vary.add("Origin")
-    return response
-
-
-def init_app(app) -> None:
-    app.after_request(add_cors_headers)
+def preflight_headers() -> list[tuple[str, str]]:
+    """What a preflight asking for a read is told beyond read_headers: the methods, headers and how
+    long the answer holds."""
+    return [
+        ("Access-Control-Allow-Methods", ", ".join(READ_METHODS)),
+        ("Access-Control-Allow-Headers", PREFLIGHT_HEADERS),
+        ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
+    ]

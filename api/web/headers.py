@@ -28,16 +28,21 @@ def security_headers(policy: str) -> list[tuple[str, str]]:
     ]
 
 
-def add_security_headers(response):
-    """Each security header the view did not set itself (one read of the headers, not one per name:
-    werkzeug's setdefault was a tenth of a record's answer)."""
-    policy = PAGE_POLICY if response.mimetype == "text/html" else DATA_POLICY
+def add_page_security_headers(response):
+    """An HTML page's security headers, under its policy, each one the view did not set itself.
+
+    Set here, while the answer still has its media type (werkzeug drops it from a 304, which a cache
+    takes as the page's new headers); every other answer gets the data policy's from
+    api/web/envelope.py, which adds whatever is missing after this.
+    """
+    if response.mimetype != "text/html":
+        return response
     present = {name.lower() for name in response.headers.keys()}
     response.headers.extend(
-        [(name, value) for name, value in security_headers(policy) if name.lower() not in present]
+        [(name, value) for name, value in security_headers(PAGE_POLICY) if name.lower() not in present]
     )
     return response
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(add_security_headers)
+    app.after_request(add_page_security_headers)

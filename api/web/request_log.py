@@ -9,9 +9,11 @@ import threading
 import time
 
 import orjson
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Where api/web/envelope.py leaves the request's id in the WSGI environ, for the app's log lines.
+REQUEST_ID_KEY = "icc_events.request_id"
 # Ids from clients or proxies are echoed into logs and headers: short, printable, nothing to inject.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ACCESS_LOGGER = "icc_events.access"
@@ -59,8 +61,9 @@ class RequestIdFilter(logging.Filter):
     """Adds the current request's id to a log record, so an error's line joins its access line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if has_request_context() and "request_id" in g:
-            record.fields = {**getattr(record, "fields", {}), "request_id": g.request_id}
+        request_id = has_request_context() and request.environ.get(REQUEST_ID_KEY)
+        if request_id:
+            record.fields = {**getattr(record, "fields", {}), "request_id": request_id}
         return True
 
 
@@ -91,29 +94,12 @@ def json_lines_to_stderr(logger: logging.Logger, level: str) -> logging.Logger:
     return logger
 
 
-def start_request() -> None:
-    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
-    g.request_started = time.perf_counter()
-
-
 def init_app(app: Flask) -> None:
+    """The levels of the access log and the app's log; api/web/envelope.py writes the access lines."""
     # Only its level: log_request writes the lines itself.
     ACCESS_LOG.setLevel(app.config["LOG_LEVEL"])
     # Errors (with their tracebacks, which clients never see) go the same way.
     json_lines_to_stderr(app.logger, app.config["LOG_LEVEL"])
-    app.before_request(start_request)
-
-    @app.after_request
-    def finish_request(response):
-        # before_request may not have run (an error in an earlier hook): still answer with an id.
-        request_id = g.get("request_id") or request_id_from(request.headers.get(REQUEST_ID_HEADER))
-        response.headers[REQUEST_ID_HEADER] = request_id
-        if app.config["ACCESS_LOG"]:
-            started = g.get("request_started", time.perf_counter())
-            log_request(
-                request.method, request.path, response.status_code, started, request_id, request.remote_addr
-            )
-        return response
 
 
 def log_request(method: str, path: str, status: int, started: float, request_id: str, remote_addr) -> None:

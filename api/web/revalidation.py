@@ -16,7 +16,6 @@ tests/test_revalidation.py holds the two to the same headers.
 
 import re
 import sqlite3
-import time
 from urllib.parse import parse_qs
 
 from flask import Flask
@@ -26,9 +25,9 @@ from werkzeug.wsgi import get_current_url
 from api.model.collections import COLLECTIONS
 from api.store.changes import data_version
 from api.store.db import thread_connection
-from api.web import cors, headers, request_log
 from api.web.caching import cache_control, etag_matches, version_etag
 from api.web.database import CONNECTIONS
+from api.web.envelope import request_path
 from api.web.formats import format_for_accept
 from api.web.ratelimit import EXPENSIVE_QUERY_PARAMETERS
 from api.web.replica import is_replica
@@ -42,11 +41,6 @@ READS = ("GET", "HEAD")
 VARY = "Accept, Accept-Encoding"
 
 
-def wsgi_path(environ: dict) -> str:
-    """PATH_INFO as the text it encodes (WSGI hands it over as latin-1), as werkzeug decodes it."""
-    return environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-
-
 class Revalidation:
     """WSGI middleware in front of the Flask app: answers a current copy's If-None-Match with a 304."""
 
@@ -55,28 +49,22 @@ class Revalidation:
         self.app = app
 
     def __call__(self, environ, start_response):
-        started = time.perf_counter()
-        answer = self.not_modified(environ)
-        if answer is None:
+        response_headers = self.not_modified(environ)
+        if response_headers is None:
             return self.wsgi_app(environ, start_response)
-        path, response_headers = answer
-        request_id = request_log.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
-        response_headers.append((request_log.REQUEST_ID_HEADER, request_id))
+        # The request id, security and CORS headers and the access line are api/web/envelope.py's.
         start_response("304 NOT MODIFIED", response_headers)
-        if self.app.config["ACCESS_LOG"]:
-            method, address = environ["REQUEST_METHOD"], environ.get("REMOTE_ADDR")
-            request_log.log_request(method, path, 304, started, request_id, address)
         return []
 
-    def not_modified(self, environ) -> tuple[str, list[tuple[str, str]]] | None:
-        """The path and headers of a 304 for this request, or None when Flask must answer it."""
+    def not_modified(self, environ) -> list[tuple[str, str]] | None:
+        """The headers of a 304 for this request, or None when Flask must answer it."""
         tags = environ.get("HTTP_IF_NONE_MATCH")
         if not tags or environ["REQUEST_METHOD"] not in READS:
             return None
         config = self.app.config
         if environ.get("SCRIPT_NAME") or header_bytes(environ) > config["MAX_HEADER_BYTES"]:
             return None
-        path = wsgi_path(environ)
+        path = request_path(environ)
         if format_for_accept(environ.get("HTTP_ACCEPT")) != "json":
             return None
         try:
@@ -85,17 +73,11 @@ class Revalidation:
             return None  # the Flask app answers a storage fault with its 503 problem
         if etag is None or not etag_matches(etag, parse_etags(tags)):
             return None
-        allow = cors.allowed_origin(environ.get("HTTP_ORIGIN"), config["CORS_ORIGINS"])
-        response_headers = [
+        return [
             ("ETag", f'"{etag}"'),
             ("Cache-Control", cache_control(config["CACHE_MAX_AGE"])),
-            # Answers to listed origins differ by origin (Access-Control-Allow-Origin names it).
-            ("Vary", VARY + (", Origin" if allow not in (None, "*") else "")),
+            ("Vary", VARY),
         ]
-        if allow is not None:
-            response_headers += cors.read_headers(allow)
-        response_headers += headers.security_headers(headers.DATA_POLICY)
-        return path, response_headers
 
     def current_etag(self, environ: dict, path: str) -> str | None:
         """The tag the Flask app gives this read, or None when it is not one answered here."""
