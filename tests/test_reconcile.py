@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from flask.testing import FlaskClient
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -228,7 +229,23 @@ def test_a_json_body_is_problem_415_and_unknown_form_fields_400(client):
 )
 def test_every_reconcile_response_allows_any_origin(client, method, url, data):
     response = getattr(client, method)(url, data=data, headers={"Origin": "https://openrefine.example"})
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers.getlist("Access-Control-Allow-Origin") == ["*"]
+
+
+@pytest.mark.parametrize("asked", ["GET", "POST"])
+def test_a_reconcile_preflight_keeps_its_own_cors_headers_once(app, asked):
+    client = FlaskClient(app)  # OPTIONS preflights are not operations in the spec
+    response = client.options(
+        "/v1/reconcile",
+        headers={"Origin": "https://openrefine.example", "Access-Control-Request-Method": asked},
+    )
+    for name in (
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+    ):
+        assert len(response.headers.getlist(name)) == 1, name
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, POST"
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,12 @@ def test_unexpected_error_is_logged_as_json_with_its_traceback_and_request_id(ap
     assert error["request_id"] == "trace-500"
     assert "RuntimeError: disk on fire" in error["exception"]
     assert (access["status"], access["request_id"]) == (500, "trace-500")
+
+
+def test_a_lower_case_method_is_logged_and_given_cors_as_werkzeug_names_it(app, capsys):
+    client = app.test_client()
+    response = client.open("/v1/warrants", method="get", headers={"Origin": "https://newsroom.example"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    assert [line["method"] for line in lines if line.get("path") == "/v1/warrants"] == ["GET"]

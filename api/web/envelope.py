@@ -48,11 +48,15 @@ def add_security_headers(response_headers: list[tuple[str, str]]) -> None:
 
 
 def add_cors_headers(environ: dict, response_headers: list[tuple[str, str]], setting: str) -> None:
-    """CORS on reads only, for an allowed Origin: a GET or HEAD, or a preflight asking for one."""
+    """CORS on reads only, for an allowed Origin: a GET or HEAD, or a preflight asking for one.
+
+    An answer that carries its own CORS (the reconciliation service is open to every origin and
+    method, api/web/reconcile.py) keeps it whole.
+    """
     allow = cors.allowed_origin(environ.get("HTTP_ORIGIN"), setting)
-    if allow is None:
+    if allow is None or header_index(response_headers, "Access-Control-Allow-Origin") is not None:
         return
-    method = environ["REQUEST_METHOD"]
+    method = environ["REQUEST_METHOD"].upper()  # as werkzeug's request.method, which routed it
     if method == "OPTIONS":
         if environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") not in cors.READ_METHODS:
             return
@@ -81,7 +85,7 @@ class Envelope:
             add_security_headers(response_headers)
             response_headers.append((request_log.REQUEST_ID_HEADER, request_id))
             if self.config["ACCESS_LOG"]:
-                method, address = environ["REQUEST_METHOD"], environ.get("REMOTE_ADDR")
+                method, address = environ["REQUEST_METHOD"].upper(), environ.get("REMOTE_ADDR")
                 path = request_path(environ)
                 request_log.log_request(method, path, int(status[:3]), started, request_id, address)
             return start_response(status, response_headers, exc_info)
