@@ -28,6 +28,12 @@ def security_headers(policy: str) -> list[tuple[str, str]]:
     ]
 
 
+def missing_security_headers(names, policy: str) -> list[tuple[str, str]]:
+    """The security headers under this policy that an answer with these header names lacks."""
+    present = {name.lower() for name in names}
+    return [(name, value) for name, value in security_headers(policy) if name.lower() not in present]
+
+
 def add_page_security_headers(response):
     """An HTML page's security headers, under its policy, each one the view did not set itself.
 
@@ -37,10 +43,7 @@ def add_page_security_headers(response):
     """
     if response.mimetype != "text/html":
         return response
-    present = {name.lower() for name in response.headers.keys()}
-    response.headers.extend(
-        [(name, value) for name, value in security_headers(PAGE_POLICY) if name.lower() not in present]
-    )
+    response.headers.extend(missing_security_headers(response.headers.keys(), PAGE_POLICY))
     return response
 
 
