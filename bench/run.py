@@ -43,6 +43,9 @@ SHOWN = {"rps", "p50_ms", "seconds", "peak_rss_mb", "skipped", "settle_s"}
 # Random statements the cold scenarios ask in turn (ids, cursors, speaker and cursor): more than wrk
 # asks in a round at these rates, drawn uniformly from the whole table with a fixed seed.
 RANDOM_PICKS = 20_000
+# Turns each target (and the sqlite3 loop) takes at a whole-collection dump: at most this many of
+# --rounds, since one 1M dump takes about 15 s per target.
+DUMP_ROUNDS = 3
 
 
 def build(db_path: Path, size: int, rebuild: bool) -> dict:
@@ -296,11 +299,20 @@ def server_name(target: str) -> str:
 
 
 def median_round(measured: list[dict]) -> dict:
-    """The round with the median req/s (the lower middle of an even count), with every round's req/s."""
+    """The round with the median req/s (the lower middle of an even count), with every round's req/s;
+    for a dump, the round with the median time, with every round's seconds, and the highest peak RSS
+    of any round (the memory target is a ceiling)."""
     timed = sorted((r for r in measured if "rps" in r), key=lambda r: r["rps"])
-    if not timed:
-        return measured[0]
-    return {**timed[(len(timed) - 1) // 2], "rounds_rps": [r.get("rps") for r in measured]}
+    if timed:
+        return {**timed[(len(timed) - 1) // 2], "rounds_rps": [r.get("rps") for r in measured]}
+    timed = sorted((r for r in measured if "seconds" in r), key=lambda r: r["seconds"])
+    if timed:
+        return {
+            **timed[(len(timed) - 1) // 2],
+            "rounds_seconds": [r.get("seconds") for r in measured],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in timed),
+        }
+    return measured[0]
 
 
 def served_files(db_path: Path) -> list[Path]:
@@ -325,8 +337,8 @@ def measure_size(
 
     All servers are up at once (an idle one costs nothing) and take turns within each scenario, for
     `rounds` rounds, keeping each target's median round: a burst of other work on a shared machine
-    then hits every target alike instead of whichever one was running. Dumps run once, and only for
-    the largest worker count.
+    then hits every target alike instead of whichever one was running. Dumps take DUMP_ROUNDS turns,
+    the sqlite3 loop among them, and run only for the largest worker count.
 
     Each scenario starts with the served files read into the page cache (bench/page_cache.py says
     why): random records and cursors then cost what the servers do, not what this VM's disk does.
@@ -356,9 +368,11 @@ def measure_size(
                     requests[target] = request
             measured = {target: [] for target in requests}
             page_cache[scenario.name] = warm(db_path)
-            if scenario.dump and (loop := scenario.urls(fix, db_path.stem).get("loop")):
-                results.setdefault("loop", {})[scenario.name] = timed_loop(db_path, loop.path)
-            for _ in range(1 if scenario.dump else rounds):
+            loop = scenario.urls(fix, db_path.stem).get("loop") if scenario.dump else None
+            loops = []
+            for _ in range(min(rounds, DUMP_ROUNDS) if scenario.dump else rounds):
+                if loop:  # the loop takes its turn beside the servers, so a busy spell hits it too
+                    loops.append(timed_loop(db_path, loop.path))
                 for target, request in requests.items():
                     base, process = servers[target]
                     if scenario.dump:
@@ -370,6 +384,8 @@ def measure_size(
                     result["settle_s"] = settle(process.pid)
                     measured[target].append(result)
             page_cache[scenario.name]["end"] = round(resident_share(db_path), 3)
+            if loops:
+                results.setdefault("loop", {})[scenario.name] = median_round(loops)
             for target, rounds_measured in measured.items():
                 results[target][scenario.name] = median_round(rounds_measured)
                 shown = {k: v for k, v in results[target][scenario.name].items() if k in SHOWN}
