@@ -126,11 +126,11 @@ def verdict(value: float | None, goal: float, at_least: bool = True) -> str:
 
 
 def dump_lines(targets: dict, ours: str, floor: str) -> list[str]:
-    """Each whole-collection dump: seconds, size and the server's peak RSS per target, and the bare
-    sqlite3 loop (bench/dump_loop.py) against ours."""
+    """Each whole-collection dump: the median turn's seconds (and every turn's), size and the server's
+    highest peak RSS per target, and the bare sqlite3 loop (bench/dump_loop.py) against ours."""
     lines = [
         "",
-        "| dump (new files, database read in) | ours | Datasette | floor | sqlite3 loop "
+        "| dump (new files, database read in; median turn) | ours | Datasette | floor | sqlite3 loop "
         "| loop / ours (time) |",
         "|---|---|---|---|---|---:|",
     ]
@@ -141,7 +141,9 @@ def dump_lines(targets: dict, ours: str, floor: str) -> list[str]:
             if not r or "seconds" not in r:
                 cells.append("–" if not r else f"skipped: {r.get('skipped')}")
             else:
-                cells.append(f"{r['seconds']} s, {r['mb']} MB, peak RSS {r['peak_rss_mb']} MB")
+                turns = r.get("rounds_seconds") or []
+                shown = f" (turns: {', '.join(f'{t} s' for t in turns)})" if len(turns) > 1 else ""
+                cells.append(f"{r['seconds']} s{shown}, {r['mb']} MB, peak RSS {r['peak_rss_mb']} MB")
         a, b = targets.get(ours, {}).get(scenario.name, {}), targets.get("loop", {}).get(scenario.name, {})
         share = f"{b['seconds'] / a['seconds']:.2f}x" if "seconds" in a and "seconds" in b else "–"
         lines.append(f"| {scenario.name} | {' | '.join(cells)} | {share} |")
