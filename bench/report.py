@@ -142,7 +142,8 @@ def dump_lines(targets: dict, ours: str, floor: str) -> list[str]:
                 cells.append("–" if not r else f"skipped: {r.get('skipped')}")
             else:
                 turns = r.get("rounds_seconds") or []
-                shown = f" (turns: {', '.join(f'{t} s' for t in turns)})" if len(turns) > 1 else ""
+                listed = ", ".join("failed" if t is None else f"{t} s" for t in turns)
+                shown = f" (turns: {listed})" if len(turns) > 1 else ""
                 cells.append(f"{r['seconds']} s{shown}, {r['mb']} MB, peak RSS {r['peak_rss_mb']} MB")
         a, b = targets.get(ours, {}).get(scenario.name, {}), targets.get("loop", {}).get(scenario.name, {})
         share = f"{b['seconds'] / a['seconds']:.2f}x" if "seconds" in a and "seconds" in b else "–"
