@@ -124,6 +124,21 @@ def test_a_whole_collection_file_is_byte_for_byte_the_stream(app, client, collec
     assert zlib.decompress(compressed.get_data()) == served
 
 
+def test_a_build_is_logged_once_as_a_json_line_with_its_write_and_sync_times(client, capsys):
+    capsys.readouterr()
+    body = whole(client, "/v1/statements?format=ndjson")
+    assert whole(client, "/v1/statements?format=ndjson") == body  # the second read builds nothing
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    [built] = [line for line in lines if line["message"].startswith("Built the download")]
+    assert built["message"] == "Built the download statements.ndjson"
+    assert built["level"] == "info" and built["download"] == "statements.ndjson"
+    assert built["bytes"] == len(body)
+    assert built["write_s"] >= 0 and built["sync_s"] >= 0
+    # It joins the access line of the request that built it.
+    [first_access, _] = [line for line in lines if line["message"] == "request"]
+    assert built["request_id"] == first_access["request_id"]
+
+
 def test_a_range_is_never_compressed(client):
     body = whole(client, "/v1/statements?format=ndjson")
     response = client.get(

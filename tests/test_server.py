@@ -109,7 +109,10 @@ def test_sigterm_lets_a_response_in_flight_finish_and_serves_nothing_new(big_db_
     assert len(lines) == statements
     assert all(json.loads(line)["id"] for line in lines)
     logged = [json.loads(line) for line in log_path.read_text().splitlines()]
-    assert any(e.get("request_id") == "in-flight" and e["status"] == 200 for e in logged)
+    in_flight = [e for e in logged if e.get("request_id") == "in-flight"]
+    # Its access line, and the line of the download file it built.
+    assert any(e.get("status") == 200 for e in in_flight)
+    assert any(e.get("download") == "statements.ndjson" for e in in_flight)
 
 
 @pytest.fixture(scope="module")

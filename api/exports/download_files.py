@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,16 +64,31 @@ def build(directory: Path, family: str, version: str, write: Callable[[Path], st
         remove_temporary_files(directory, family)  # only a builder holds the lock: these are orphans
         temporary = directory / f".{family}.{uuid.uuid4().hex}.tmp"
         try:
+            started = time.perf_counter()
             built = write(temporary)
             assert VERSION.fullmatch(built), built
+            written_at = time.perf_counter()
             with temporary.open("rb") as written:
                 os.fsync(written.fileno())  # on disk before its name says it is complete
             final = file_path(directory, family, built)
             publish(temporary, final)
+            log_build(family, final, started, written_at)
         finally:
             temporary.unlink(missing_ok=True)
         remove_older_versions(directory, family)  # never the newest: the one just published
         return final.open("rb"), built
+
+
+def log_build(family: str, final: Path, started: float, written_at: float) -> None:
+    """One line per file built: how long writing it took, and then syncing it to disk and naming it."""
+    now = time.perf_counter()
+    fields = {
+        "download": family,
+        "bytes": final.stat().st_size,
+        "write_s": round(written_at - started, 3),
+        "sync_s": round(now - written_at, 3),
+    }
+    log.info("Built the download %s", family, extra={"fields": fields})
 
 
 def file_path(directory: Path, family: str, version: str) -> Path:

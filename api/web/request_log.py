@@ -98,8 +98,10 @@ def init_app(app: Flask) -> None:
     """The levels of the access log and the app's log; api/web/envelope.py writes the access lines."""
     # Only its level: log_request writes the lines itself.
     ACCESS_LOG.setLevel(app.config["LOG_LEVEL"])
-    # Errors (with their tracebacks, which clients never see) go the same way.
+    # Errors (with their tracebacks, which clients never see) go the same way, and so do the lines
+    # of every module of the package (api.*), such as a download's build.
     json_lines_to_stderr(app.logger, app.config["LOG_LEVEL"])
+    json_lines_to_stderr(logging.getLogger("api"), app.config["LOG_LEVEL"])
 
 
 def log_request(method: str, path: str, status: int, started: float, request_id: str, remote_addr) -> None:
