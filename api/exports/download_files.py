@@ -70,21 +70,22 @@ def build(directory: Path, family: str, version: str, write: Callable[[Path], st
             written_at = time.perf_counter()
             with temporary.open("rb") as written:
                 os.fsync(written.fileno())  # on disk before its name says it is complete
+                size = os.fstat(written.fileno()).st_size
             final = file_path(directory, family, built)
             publish(temporary, final)
-            log_build(family, final, started, written_at)
+            log_build(family, size, started, written_at)
         finally:
             temporary.unlink(missing_ok=True)
         remove_older_versions(directory, family)  # never the newest: the one just published
         return final.open("rb"), built
 
 
-def log_build(family: str, final: Path, started: float, written_at: float) -> None:
+def log_build(family: str, size: int, started: float, written_at: float) -> None:
     """One line per file built: how long writing it took, and then syncing it to disk and naming it."""
     now = time.perf_counter()
     fields = {
         "download": family,
-        "bytes": final.stat().st_size,
+        "bytes": size,
         "write_s": round(written_at - started, 3),
         "sync_s": round(now - written_at, 3),
     }
