@@ -11,14 +11,14 @@ of these rules.
 import time
 
 from flask import Flask
+from werkzeug.wsgi import get_path_info
 
 from api.web import cors, headers, request_log
 
 
 def request_path(environ: dict) -> str:
     """The path as the access line names it: werkzeug's request.path (PATH_INFO as UTF-8 text)."""
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-    return "/" + path.lstrip("/")
+    return "/" + get_path_info(environ).lstrip("/")
 
 
 def header_index(response_headers: list[tuple[str, str]], name: str) -> int | None:
